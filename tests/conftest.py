@@ -1,0 +1,20 @@
+"""Shared fixtures: where the real market data lives, skipping cleanly without it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REAL_DATA = Path(
+    os.environ.get("SCANNER_REAL_DATA", Path(__file__).resolve().parents[1] / "../shared/data/real")
+).resolve()
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The shared real-data folder; tests using it skip when it is absent."""
+    if not REAL_DATA.is_dir():
+        pytest.skip(f"real market data not found at {REAL_DATA}")
+    return REAL_DATA
