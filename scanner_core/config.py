@@ -1,0 +1,564 @@
+"""Session configuration: attrs classes, loaded from TOML, YAML or JSON with field-path errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import cattrs
+import yaml
+from attrs import field, frozen
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+)
+from cattrs.gen import make_dict_structure_fn, override
+
+WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^([1-9][0-9]*)([smh])$")
+_STREAM = re.compile(r"^([1-9][0-9]*)([smhd])$")
+_CLOCK = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?$")
+Mode = Literal["backtest", "live"]
+_SUFFIXES = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
+
+
+class Marker(enum.Enum):
+    """Stands in for a value a problem cannot show."""
+
+    NONE = ""
+    MISSING = "missing"
+    UNKNOWN_KEY = "unknown key"
+    UNPARSABLE = "cannot parse"
+    UNREADABLE = "cannot read"
+
+
+@frozen
+class Problem:
+    """One thing wrong in a config: file, field path, the value found and what was expected."""
+
+    file: str
+    path: str
+    value: Any
+    expected: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}: " if self.path else f"{self.file}: "
+        got = self.value.value if isinstance(self.value, Marker) else f"got {self.value!r}"
+        return (
+            f"{where}{got}, expected {self.expected}" if got else f"{where}expected {self.expected}"
+        )
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; its message has one line per problem."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(map(str, self.problems)))
+
+
+class Invalid(ValueError):
+    """A value that breaks a rule; `at` names the field below the failing object, if any."""
+
+    def __init__(self, expected: str, value: Any = Marker.NONE, at: str = "") -> None:
+        self.expected, self.value, self.at = expected, value, at
+        super().__init__(f"{at + ': ' if at else ''}expected {expected}, got {value!r}")
+
+
+def duration_seconds(text: str) -> int:
+    """Seconds in a scan interval such as '30s', '5m' or '1h'."""
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if not match:
+        raise Invalid("a duration like '30s', '5m' or '1h'", text)
+    return int(match[1]) * _UNIT_SECONDS[match[2]]
+
+
+def stream_seconds(text: str) -> int:
+    """Seconds in a bar interval such as '1m', '5m', '1h' or '1d'."""
+    match = _STREAM.match(text) if isinstance(text, str) else None
+    if not match:
+        raise Invalid("a bar interval like '1m', '5m', '1h' or '1d'", text)
+    return int(match[1]) * _UNIT_SECONDS[match[2]]
+
+
+def _rule(
+    check: Callable[[Any], bool], expected: str
+) -> Callable[[Any, attrs.Attribute, Any], None]:
+    """An attrs validator raising Invalid (with the field name) when check fails."""
+
+    def validate(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+        try:
+            ok = check(value)
+        except Invalid as exc:
+            raise Invalid(exc.expected, exc.value, attribute.name) from None
+        if not ok:
+            raise Invalid(expected, value, attribute.name)
+
+    return validate
+
+
+def _each(
+    check: Callable[[Any], bool], expected: str
+) -> Callable[[Any, attrs.Attribute, Any], None]:
+    """An attrs validator applying check to every item, naming the item's index."""
+
+    def validate(_inst: Any, attribute: attrs.Attribute, values: Iterable[Any]) -> None:
+        for index, value in enumerate(values):
+            try:
+                ok = check(value)
+            except Invalid:
+                ok = False
+            if not ok:
+                raise Invalid(expected, value, f"{attribute.name}[{index}]")
+
+    return validate
+
+
+def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda value: value is None or check(value)
+
+
+def _valid_cron(text: str) -> bool:
+    from croniter import croniter
+
+    return croniter.is_valid(text)
+
+
+def _valid_calendar(name: str) -> bool:
+    import exchange_calendars
+
+    return name in exchange_calendars.get_calendar_names(include_aliases=True)
+
+
+def _valid_requirement(text: str) -> bool:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        Requirement(text)
+    except InvalidRequirement:
+        return False
+    return True
+
+
+def _positive(value: float | None) -> bool:
+    return value is None or value > 0
+
+
+def _default_interval(schedule: ScannerSchedule) -> str | None:
+    return None if schedule.cron else "5m"
+
+
+@frozen(kw_only=True)
+class ScannerSchedule:
+    """When a scanner runs: every `interval` (or on a `cron` expression) inside a daily window."""
+
+    cron: str | None = field(
+        default=None,
+        validator=_rule(_optional(_valid_cron), "a cron expression like '*/5 9-15 * * 1-5'"),
+    )
+    # A cron schedule needs no interval, so the 5-minute default applies only without one.
+    interval: str | None = field(
+        default=attrs.Factory(_default_interval, takes_self=True),
+        validator=_rule(_optional(duration_seconds), "a duration"),
+    )
+
+    start_time: dt.time | None = None
+    end_time: dt.time | None = None
+    days_of_week: tuple[str, ...] = field(
+        default=WEEKDAYS[:5],
+        converter=tuple,
+        validator=_each(WEEKDAYS.__contains__, "a weekday: one of " + ", ".join(WEEKDAYS)),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.interval is not None and self.cron is not None:
+            raise Invalid("either interval or cron, not both", self.cron, "cron")
+        if self.interval is None and self.cron is None:
+            raise Invalid("an interval or a cron expression", None, "interval")
+        if self.start_time and self.end_time and self.start_time > self.end_time:
+            raise Invalid(
+                f"a time at or after start_time {self.start_time:%H:%M}",
+                self.end_time.strftime("%H:%M"),
+                "end_time",
+            )
+
+    @property
+    def interval_seconds(self) -> int | None:
+        """The interval in seconds, or None for a cron schedule."""
+        return None if self.interval is None else duration_seconds(self.interval)
+
+
+def _default_name(config: ScannerConfig) -> str:
+    return config.module
+
+
+@frozen(kw_only=True)
+class ScannerConfig:
+    """One scanner enabled in a session: which plugin, when it runs, and its limits."""
+
+    module: str = field(validator=_rule(bool, "a scanner name, file.py or package.module:Class"))
+    name: str = field(
+        default=attrs.Factory(_default_name, takes_self=True),
+        validator=_rule(bool, "a non-empty scanner name"),
+    )
+    enabled: bool = True
+    pre_session: bool = False
+    schedule: ScannerSchedule = field(factory=ScannerSchedule)
+    config: dict[str, Any] = field(factory=dict)
+    symbol_requirements: dict[str, Any] = field(factory=dict)
+    timeout_seconds: float | None = field(default=30.0, validator=_rule(_positive, "a number > 0"))
+    max_symbols: int | None = field(default=None, validator=_rule(_positive, "a count > 0"))
+    max_retries: int = field(default=0, validator=_rule(lambda n: n >= 0, "a count >= 0"))
+    max_consecutive_failures: int = field(default=3, validator=_rule(_positive, "a count > 0"))
+
+
+@frozen(kw_only=True)
+class UniverseConfig:
+    """The symbols scanners search: an explicit list, a file of symbols, or the whole store."""
+
+    symbols: tuple[str, ...] | None = field(
+        default=None, converter=attrs.converters.optional(tuple)
+    )
+    file: Path | None = None
+    all: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        given = [n for n in ("symbols", "file") if getattr(self, n) is not None]
+        given += ["all"] if self.all else []
+        if len(given) != 1:
+            at = given[1] if len(given) > 1 else ""
+            raise Invalid("exactly one of symbols, file or all = true", Marker.NONE, at)
+
+    def resolve(self, store_symbols: Iterable[str] = ()) -> list[str]:
+        """The universe's symbols; `store_symbols` is every symbol the store holds."""
+        if self.symbols is not None:
+            return list(self.symbols)
+        if self.file is not None:
+            return read_symbols(self.file)
+        return sorted(set(store_symbols))
+
+
+def read_symbols(path: Path) -> list[str]:
+    """Symbols from a text file, one per line; blank lines and '#' comments are skipped."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return list(dict.fromkeys(line.upper() for line in lines if line))
+
+
+@frozen(kw_only=True)
+class DataConfig:
+    """Where the bar store lives."""
+
+    store: Path = Path("var/store")
+
+
+@frozen(kw_only=True)
+class SessionConfig:
+    """A whole session: symbols, bar streams, scanners, data, universe, mode and dates."""
+
+    symbols: list[str] = field(factory=list)
+    streams: list[str] = field(
+        factory=lambda: ["1m"],
+        validator=_each(stream_seconds, "a bar interval like '1m', '5m', '1h' or '1d'"),
+    )
+    scanners: list[ScannerConfig] = field(factory=list)
+    data: DataConfig = field(factory=DataConfig)
+    universe: UniverseConfig = field(factory=lambda: UniverseConfig(all=True))
+    mode: Mode = field(
+        default="backtest",
+        validator=_rule(("backtest", "live").__contains__, "'backtest' or 'live'"),
+    )
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    calendar: str = field(
+        default="XNYS", validator=_rule(_valid_calendar, "an exchange calendar name such as 'XNYS'")
+    )
+    max_session_symbols: int | None = field(default=None, validator=_rule(_positive, "a count > 0"))
+    required_plugins: list[str] = field(
+        factory=list,
+        validator=_each(_valid_requirement, "a requirement such as 'scanner-gap>=0.1'"),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.start_date and self.end_date and self.start_date > self.end_date:
+            raise Invalid(
+                f"a date on or after start_date {self.start_date}", str(self.end_date), "end_date"
+            )
+        seen: set[str] = set()
+        for index, scanner in enumerate(self.scanners):
+            if scanner.name in seen:
+                raise Invalid(
+                    "a name no other scanner uses", scanner.name, f"scanners[{index}].name"
+                )
+            seen.add(scanner.name)
+
+
+def _strict(kind: type | tuple[type, ...], expected: str) -> Callable[[Any, type], Any]:
+    """A structure hook that takes values of `kind` as they are (no str(5) or bool('no'))."""
+
+    def structure(value: Any, _type: type) -> Any:
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise Invalid(expected, value)
+        if not isinstance(value, kind):
+            raise Invalid(expected, value)
+        return value
+
+    return structure
+
+
+def _structure_time(value: Any, _type: type) -> dt.time:
+    if isinstance(value, dt.time):
+        return value
+    match = _CLOCK.match(value) if isinstance(value, str) else None
+    if not match:
+        raise Invalid("a time 'HH:MM' in exchange time", value)
+    return dt.time(int(match[1]), int(match[2]), int(match[3] or 0))
+
+
+def _structure_date(value: Any, _type: type) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise Invalid("a date 'YYYY-MM-DD'", value) from None
+
+
+def _structure_path(value: Any, _type: type) -> Path:
+    if not isinstance(value, str) or not value:
+        raise Invalid("a path", value)
+    return Path(value)
+
+
+def _structure_float(value: Any, _type: type) -> float:
+    return float(_strict((int, float), "a number")(value, _type))
+
+
+def _checked(attribute: attrs.Attribute, inner: Callable[[Any, type], Any]) -> Callable:
+    """A field's structure hook that also runs the field's attrs converter and validator.
+
+    Running them here, inside cattrs' per-field error collection, reports every bad field
+    in one pass instead of stopping at the first one the class __init__ meets.
+    """
+
+    def structure(value: Any, type_: type) -> Any:
+        result = inner(value, type_)
+        if attribute.converter is not None:
+            result = attribute.converter(result)
+        try:
+            attribute.validator(None, attribute, result)
+        except Invalid as exc:
+            at = exc.at.removeprefix(attribute.name)
+            # Show the value as written, not as converted (-1 rather than -1.0).
+            raise Invalid(exc.expected, exc.value if at else value, at) from None
+        return result
+
+    return structure
+
+
+def _attrs_hook_factory(converter: cattrs.Converter) -> Callable[[type], Callable]:
+    def factory(cls: type) -> Callable:
+        attrs.resolve_types(cls)
+        overrides = {
+            a.name: override(struct_hook=_checked(a, converter.get_structure_hook(a.type)))
+            for a in attrs.fields(cls)
+            if a.validator is not None
+        }
+        return make_dict_structure_fn(cls, converter, **overrides)
+
+    return factory
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(
+        forbid_extra_keys=True, detailed_validation=True, omit_if_default=True
+    )
+    converter.register_structure_hook(str, _strict(str, "a string"))
+    converter.register_structure_hook(bool, _strict(bool, "true or false"))
+    converter.register_structure_hook(int, _strict(int, "a whole number"))
+    converter.register_structure_hook(float, _structure_float)
+    converter.register_structure_hook(dt.time, _structure_time)
+    converter.register_structure_hook(dt.date, _structure_date)
+    converter.register_structure_hook(Path, _structure_path)
+    converter.register_structure_hook_func(
+        lambda t: t == Mode, _strict(str, "'backtest' or 'live'")
+    )
+    converter.register_structure_hook_factory(attrs.has, _attrs_hook_factory(converter))
+    converter.register_unstructure_hook(dt.time, lambda t: t.strftime("%H:%M"))
+    converter.register_unstructure_hook(dt.date, dt.date.isoformat)
+    converter.register_unstructure_hook(Path, str)
+    return converter
+
+
+converter: cattrs.Converter = _make_converter()
+
+
+def _join(path: str, part: str | int) -> str:
+    if isinstance(part, int):
+        return f"{path}[{part}]"
+    return f"{path}.{part}" if path else part
+
+
+def _lookup(data: Any, path: list[str | int]) -> Any:
+    """The raw value at a field path, or Marker.MISSING when the data has none there."""
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return Marker.MISSING
+    return data
+
+
+def _leaves(
+    exc: BaseException, path: list[str | int]
+) -> Iterator[tuple[list[str | int], BaseException]]:
+    """Each underlying error of a cattrs validation group, with its field path."""
+    if isinstance(exc, ClassValidationError | IterableValidationError):
+        with_notes, without = exc.group_exceptions()
+        for sub, note in with_notes:
+            step = note.name if isinstance(note, AttributeValidationNote) else note.index
+            yield from _leaves(sub, [*path, step])
+        for sub in without:
+            yield from _leaves(sub, path)
+    else:
+        yield path, exc
+
+
+def _problem(file: str, raw: Any, path: list[str | int], exc: BaseException) -> Problem:
+    """Turn one structuring error into a Problem."""
+    if isinstance(exc, ForbiddenExtraKeysError):
+        # Report the first unknown key only: each is its own line once the user fixes one.
+        key = sorted(exc.extra_fields)[0]
+        known = ", ".join(a.name for a in attrs.fields(exc.cl))
+        path = [*path, key]
+        return Problem(file, _render(path), Marker.UNKNOWN_KEY, f"one of {known}")
+    if isinstance(exc, Invalid):
+        if exc.at:
+            path = [*path, *_parse_at(exc.at)]
+        value = exc.value if exc.value is not Marker.NONE else _lookup(raw, path)
+        if value is Marker.MISSING:
+            value = Marker.NONE
+        return Problem(file, _render(path), value, exc.expected)
+    value = _lookup(raw, path)
+    if isinstance(exc, KeyError) and value is Marker.MISSING:
+        return Problem(file, _render(path), Marker.MISSING, "a value: this key is required")
+    if value is not Marker.MISSING and not isinstance(value, Mapping):
+        return Problem(file, _render(path), value, "a table of settings")
+    return Problem(file, _render(path), Marker.NONE, f"a valid value ({exc})")
+
+
+def _parse_at(at: str) -> list[str | int]:
+    return [int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", at) if p]
+
+
+def _render(path: list[str | int]) -> str:
+    text = ""
+    for part in path:
+        text = _join(text, part)
+    return text
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """Safe YAML without YAML 1.1 base-60 ints, so `end_time: 15:55` stays a string."""
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _INT_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_YamlLoader.add_implicit_resolver(
+    _INT_TAG,
+    re.compile(r"^[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|0[0-7_]+|0|[1-9][0-9_]*)$"),
+    list("-+0123456789"),
+)
+
+
+def _read(path: Path) -> Any:
+    """Parse a config file by its suffix, turning every failure into a ConfigError."""
+    kind = _SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise ConfigError(
+            [
+                Problem(
+                    str(path), "", path.suffix or "no suffix", "a .toml, .yaml, .yml or .json file"
+                )
+            ]
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(
+            [Problem(str(path), "", Marker.UNREADABLE, f"a readable {kind} file ({reason})")]
+        ) from None
+    try:
+        if kind == "TOML":
+            return tomllib.loads(text)
+        if kind == "YAML":
+            return yaml.load(text, Loader=_YamlLoader)
+        return json.loads(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError, json.JSONDecodeError) as exc:
+        where, reason = _parse_error(exc)
+        raise ConfigError(
+            [Problem(str(path), where, Marker.UNPARSABLE, f"valid {kind} ({reason})")]
+        ) from None
+
+
+def _parse_error(exc: Exception) -> tuple[str, str]:
+    """The 'line N, column M' and the reason of a parser error."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"line {exc.lineno}, column {exc.colno}", exc.msg
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}", getattr(exc, "problem", "") or ""
+    match = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(exc))
+    if match:
+        return f"line {match[2]}, column {match[3]}", match[1]
+    return "", str(exc)
+
+
+def parse_config(data: Any, file: str = "<config>", base_dir: Path | None = None) -> SessionConfig:
+    """Structure an already-parsed config mapping into a SessionConfig, or raise ConfigError."""
+    if not isinstance(data, Mapping):
+        raise ConfigError([Problem(file, "", data, "a table of settings at the top level")])
+    try:
+        config = converter.structure(data, SessionConfig)
+    except (ClassValidationError, IterableValidationError) as group:
+        problems = [_problem(file, data, path, exc) for path, exc in _leaves(group, [])]
+        raise ConfigError(list({str(p): p for p in problems}.values())) from None
+    return _resolve_paths(config, file, base_dir or Path.cwd())
+
+
+def _resolve_paths(config: SessionConfig, file: str, base_dir: Path) -> SessionConfig:
+    """Anchor relative paths at the config file's folder; the universe file must exist."""
+    store = config.data.store if config.data.store.is_absolute() else base_dir / config.data.store
+    universe = config.universe
+    if universe.file is not None:
+        if not universe.file.is_absolute():
+            universe = attrs.evolve(universe, file=base_dir / universe.file)
+        if not universe.file.is_file():
+            raise ConfigError(
+                [Problem(file, "universe.file", str(universe.file), "an existing file of symbols")]
+            )
+    return attrs.evolve(config, data=DataConfig(store=store), universe=universe)
+
+
+def load_config(path: str | Path) -> SessionConfig:
+    """Read a TOML, YAML or JSON session config; raise ConfigError naming every problem."""
+    path = Path(path)
+    return parse_config(_read(path), str(path), path.resolve().parent)
+
+
+def dump_config(config: SessionConfig) -> dict[str, Any]:
+    """A SessionConfig as plain data that load_config would read back (JSON-ready)."""
+    return converter.unstructure(config)

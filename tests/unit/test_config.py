@@ -1,0 +1,309 @@
+"""Session config loading: typed results, and one clear line per problem in a bad file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scanner_core.config import (
+    WEEKDAYS,
+    ConfigError,
+    ScannerConfig,
+    ScannerSchedule,
+    SessionConfig,
+    UniverseConfig,
+    converter,
+    dump_config,
+    load_config,
+    parse_config,
+)
+
+GOOD_TOML = """
+symbols = ["AAPL"]
+streams = ["1m", "5m", "1d"]
+mode = "backtest"
+start_date = 2019-02-11
+end_date = 2019-02-15
+required_plugins = ["scanner-gap>=0.1"]
+
+[data]
+store = "store"
+
+[universe]
+file = "universe.txt"
+
+[[scanners]]
+module = "gap"
+pre_session = true
+timeout_seconds = 5
+max_symbols = 10
+config = { min_gap_pct = 2.5 }
+schedule = { interval = "15m", start_time = "09:35", end_time = "15:55" }
+
+[[scanners]]
+name = "vol"
+module = "volume"
+schedule = { cron = "*/30 10-15 * * 1-5", days_of_week = ["Mon", "Wed"] }
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return str(caught.value).splitlines()
+
+
+def test_good_toml_is_typed_and_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    write(tmp_path, "universe.txt", "aapl\n# a comment\nMSFT  # trailing\n\nAAPL\n")
+    config = load_config(write(tmp_path, "session.toml", GOOD_TOML))
+
+    gap, vol = config.scanners
+    assert gap.name == "gap" and gap.pre_session and gap.max_symbols == 10
+    assert gap.timeout_seconds == 5.0 and gap.config == {"min_gap_pct": 2.5}
+    assert gap.schedule.interval_seconds == 900
+    assert (gap.schedule.start_time, gap.schedule.end_time) == (dt.time(9, 35), dt.time(15, 55))
+    assert vol.name == "vol" and vol.schedule.interval is None
+    assert vol.schedule.interval_seconds is None and vol.schedule.days_of_week == ("Mon", "Wed")
+    assert config.data.store == tmp_path / "store"
+    assert config.universe.file == tmp_path / "universe.txt"
+    assert config.universe.resolve() == ["AAPL", "MSFT"]
+    assert (config.start_date, config.end_date) == (dt.date(2019, 2, 11), dt.date(2019, 2, 15))
+
+
+@pytest.mark.parametrize("dump", [json.dumps, yaml.safe_dump], ids=["json", "yaml"])
+def test_a_good_config_round_trips(tmp_path: Path, dump) -> None:
+    write(tmp_path, "universe.txt", "AAPL\n")
+    original = load_config(write(tmp_path, "session.toml", GOOD_TOML))
+    suffix = ".json" if dump is json.dumps else ".yaml"
+
+    assert load_config(write(tmp_path, "again" + suffix, dump(dump_config(original)))) == original
+
+
+schedules = st.builds(
+    ScannerSchedule,
+    interval=st.sampled_from(["30s", "1m", "5m", "15m", "1h"]),
+    start_time=st.none()
+    | st.times(max_value=dt.time(11, 59)).map(lambda t: t.replace(second=0, microsecond=0)),
+    end_time=st.none()
+    | st.times(min_value=dt.time(12)).map(lambda t: t.replace(second=0, microsecond=0)),
+    days_of_week=st.lists(st.sampled_from(WEEKDAYS), min_size=1, unique=True).map(tuple),
+)
+
+
+@given(schedules)
+def test_any_valid_schedule_round_trips_through_plain_data(schedule: ScannerSchedule) -> None:
+    data = {"scanners": [{"module": "gap", "schedule": converter.unstructure(schedule)}]}
+    assert parse_config(json.loads(json.dumps(data))).scanners[0].schedule == schedule
+
+
+def test_defaults_fill_a_minimal_config() -> None:
+    config = parse_config({"scanners": [{"module": "gap"}]})
+
+    assert config.mode == "backtest" and config.calendar == "XNYS" and config.streams == ["1m"]
+    assert config.universe == UniverseConfig(all=True)
+    assert config.scanners[0] == ScannerConfig(module="gap", name="gap")
+    assert config.scanners[0].schedule == ScannerSchedule(interval="5m")
+    assert config.scanners[0].schedule.days_of_week == ("Mon", "Tue", "Wed", "Thu", "Fri")
+
+
+def test_unquoted_yaml_times_are_read_as_clock_times(tmp_path: Path) -> None:
+    text = "scanners:\n  - module: gap\n    schedule: {start_time: 9:35, end_time: 15:55}\n"
+    config = load_config(write(tmp_path, "s.yml", text))
+
+    assert config.scanners[0].schedule.start_time == dt.time(9, 35)
+    assert config.scanners[0].schedule.end_time == dt.time(15, 55)
+
+
+BAD = [
+    (
+        ".toml",
+        '[[scanners]]\nmodule = "gap"\n[[scanners]]\nmodule = "m"\n'
+        'schedule = { interval = "5x" }\n',
+        "scanners[1].schedule.interval",
+        "got '5x', expected a duration like '30s', '5m' or '1h'",
+    ),
+    (
+        ".toml",
+        '[[scanners]]\nmodule = "gap"\n[scanners.schedule]\nshedule = "5m"\n',
+        "scanners[0].schedule.shedule",
+        "unknown key, expected one of",
+    ),
+    (
+        ".toml",
+        '[[scanners]]\nname = "gap"\n',
+        "scanners[0].module",
+        "missing, expected a value: this key is required",
+    ),
+    (
+        ".toml",
+        '[[scanners]]\nmodule = "gap"\nenabled = "yes"\n',
+        "scanners[0].enabled",
+        "got 'yes', expected true or false",
+    ),
+    (
+        ".toml",
+        "start_date = 2019-02-15\nend_date = 2019-02-11\n",
+        "end_date",
+        "got '2019-02-11', expected a date on or after start_date 2019-02-15",
+    ),
+    (
+        ".toml",
+        '[[scanners]]\nmodule = "gap"\n[[scanners]]\nmodule = "gap"\n',
+        "scanners[1].name",
+        "got 'gap', expected a name no other scanner uses",
+    ),
+    (
+        ".yaml",
+        "scanners:\n  - module: gap\n    schedule: {start_time: '25:00'}\n",
+        "scanners[0].schedule.start_time",
+        "got '25:00', expected a time 'HH:MM' in exchange time",
+    ),
+    (
+        ".yaml",
+        "scanners:\n  - module: gap\n    schedule: {days_of_week: [Mon, Funday]}\n",
+        "scanners[0].schedule.days_of_week[1]",
+        "got 'Funday', expected a weekday: one of Mon",
+    ),
+    (
+        ".yaml",
+        "scanners:\n  - module: gap\n    schedule: {interval: 5m, cron: '*/5 * * * *'}\n",
+        "scanners[0].schedule.cron",
+        "expected either interval or cron, not both",
+    ),
+    (
+        ".yaml",
+        "scanners:\n  - module: gap\n    schedule: {interval: null, cron: '61 * * * *'}\n",
+        "scanners[0].schedule.cron",
+        "got '61 * * * *', expected a cron expression",
+    ),
+    (
+        ".yaml",
+        "scanners:\n  - module: gap\n    schedule: {start_time: '15:00', end_time: '10:00'}\n",
+        "scanners[0].schedule.end_time",
+        "got '10:00', expected a time at or after start_time 15:00",
+    ),
+    (
+        ".json",
+        '{"mode": "paper"}',
+        "mode",
+        "got 'paper', expected 'backtest' or 'live'",
+    ),
+    (
+        ".json",
+        '{"streams": ["1m", "7x"]}',
+        "streams[1]",
+        "got '7x', expected a bar interval like '1m', '5m', '1h' or '1d'",
+    ),
+    (
+        ".json",
+        '{"scanners": [{"module": "gap", "timeout_seconds": -1}]}',
+        "scanners[0].timeout_seconds",
+        "got -1, expected a number > 0",
+    ),
+    (
+        ".json",
+        '{"required_plugins": ["scanner-gap>=0.1", "bad req !!"]}',
+        "required_plugins[1]",
+        "got 'bad req !!', expected a requirement such as 'scanner-gap>=0.1'",
+    ),
+    (
+        ".json",
+        '{"universe": {"symbols": ["AAPL"], "all": true}}',
+        "universe.all",
+        "expected exactly one of symbols, file or all = true",
+    ),
+    (
+        ".json",
+        '{"universe": {"file": "missing.txt"}}',
+        "universe.file",
+        "missing.txt', expected an existing file of symbols",
+    ),
+    (
+        ".json",
+        '{"calendar": "NOPE", "scanners": [{"module": "gap", "schedule": "5m"}]}',
+        "scanners[0].schedule",
+        "got '5m', expected a table of settings",
+    ),
+    (
+        ".json",
+        '{"scanners": [{"module": "gap", "max_symbols": 2.5}]}',
+        "scanners[0].max_symbols",
+        "got 2.5, expected a whole number",
+    ),
+]
+
+
+@pytest.mark.parametrize(("suffix", "text", "path", "reason"), BAD)
+def test_bad_config_names_file_field_path_and_reason(
+    tmp_path: Path, suffix: str, text: str, path: str, reason: str
+) -> None:
+    config_file = write(tmp_path, "bad" + suffix, text)
+    lines = problems_of(config_file)
+
+    prefix = f"{config_file}: {path}: "
+    matching = [line for line in lines if line.startswith(prefix)]
+    assert matching, lines
+    assert reason in matching[0]
+
+
+def test_every_bad_field_is_reported_in_one_pass(tmp_path: Path) -> None:
+    text = '{"mode": "paper", "calendar": "NOPE", "scanners": [{"module": "g", "enabled": 1}]}'
+    lines = problems_of(write(tmp_path, "bad.json", text))
+
+    paths = [line.split(": ")[1] for line in lines]
+    assert paths == ["scanners[0].enabled", "mode", "calendar"]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "text", "where", "reason"),
+    [
+        (".toml", 'mode = "backtest"\nstreams = = 1\n', "line 2, column 11", "valid TOML"),
+        (".yaml", "scanners:\n  - module: gap\n   bad: [\n", "line 3", "valid YAML"),
+        (".json", '{\n  "mode": "live",\n}', "line 3, column 1", "valid JSON"),
+    ],
+)
+def test_unparsable_file_names_the_line(
+    tmp_path: Path, suffix: str, text: str, where: str, reason: str
+) -> None:
+    config_file = write(tmp_path, "broken" + suffix, text)
+    (line,) = problems_of(config_file)
+
+    assert line.startswith(f"{config_file}: {where}")
+    assert f"cannot parse, expected {reason}" in line
+
+
+def test_missing_file_and_unknown_suffix_are_one_clear_line(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    assert problems_of(missing) == [
+        f"{missing}: cannot read, expected a readable TOML file (No such file or directory)"
+    ]
+    ini = write(tmp_path, "session.ini", "[x]\n")
+    assert problems_of(ini) == [f"{ini}: got '.ini', expected a .toml, .yaml, .yml or .json file"]
+
+
+def test_top_level_must_be_a_table(tmp_path: Path) -> None:
+    config_file = write(tmp_path, "list.json", "[1, 2]")
+    assert problems_of(config_file) == [
+        f"{config_file}: got [1, 2], expected a table of settings at the top level"
+    ]
+
+
+def test_classes_validate_when_built_in_python_too() -> None:
+    with pytest.raises(ValueError, match="interval: expected a duration"):
+        ScannerSchedule(interval="90x")
+    with pytest.raises(ValueError, match="exactly one of symbols, file or all"):
+        UniverseConfig()
+    with pytest.raises(ValueError, match="a name no other scanner uses"):
+        SessionConfig(scanners=[ScannerConfig(module="a"), ScannerConfig(module="a")])
