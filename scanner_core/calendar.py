@@ -1,0 +1,160 @@
+"""TimeManager: the exchange calendar (sessions, holidays, early closes, windows) and the clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import exchange_calendars
+import numpy as np
+import pandas as pd
+
+Mode = Literal["backtest", "live"]
+Window = Literal["pre_market", "regular", "after_hours", "closed"]
+
+PRE_MARKET_START = dt.time(4, 0)
+AFTER_HOURS_END = dt.time(20, 0)
+# Far enough back for the daily histories we import (exchange_calendars defaults to 20 years).
+CALENDAR_START = "1990-01-02"
+
+
+@cache
+def _exchange_calendar(name: str) -> exchange_calendars.ExchangeCalendar:
+    return exchange_calendars.get_calendar(name, start=CALENDAR_START)
+
+
+class TimeManager:
+    """Exchange sessions and market windows in exchange time, plus the session clock.
+
+    In backtest mode the clock is simulated: it starts unset and only moves forward through
+    `set_time` / `advance_to`. In live mode `now()` is the wall clock.
+    """
+
+    def __init__(self, calendar: str = "XNYS", mode: Mode = "backtest") -> None:
+        if mode not in ("backtest", "live"):
+            raise ValueError(f"mode: expected 'backtest' or 'live', got {mode!r}")
+        self.calendar_name = calendar
+        self.mode: Mode = mode
+        self._calendar = _exchange_calendar(calendar)
+        self.tz = ZoneInfo(str(self._calendar.tz))
+        schedule = self._calendar.schedule
+        # Plain numpy arrays: date lookups by binary search instead of pandas indexing.
+        self._days = schedule.index.values.astype("datetime64[D]")
+        self._opens = _utc(schedule["open"]).astype(np.int64)
+        self._closes = _utc(schedule["close"]).astype(np.int64)
+        self._early = np.isin(
+            self._days, self._calendar.early_closes.values.astype("datetime64[D]")
+        )
+        self._now: dt.datetime | None = None
+
+    # -- calendar ---------------------------------------------------------------------------
+
+    def _index(self, day: dt.date) -> int | None:
+        key = np.datetime64(_as_date(day), "D")
+        i = int(np.searchsorted(self._days, key))
+        return i if i < len(self._days) and self._days[i] == key else None
+
+    def is_session(self, day: dt.date) -> bool:
+        """True when the exchange trades on this date."""
+        return self._index(day) is not None
+
+    def sessions(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        """Trading dates from start to end, both included."""
+        lo = np.searchsorted(self._days, np.datetime64(_as_date(start), "D"))
+        hi = np.searchsorted(self._days, np.datetime64(_as_date(end), "D"), side="right")
+        return self._days[lo:hi].astype(dt.date).tolist()
+
+    def next_session(self, day: dt.date) -> dt.date | None:
+        """The first trading date strictly after `day`, if the calendar has one."""
+        i = np.searchsorted(self._days, np.datetime64(_as_date(day), "D"), side="right")
+        return self._days[i].astype(dt.date) if i < len(self._days) else None
+
+    def open_close(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """The regular session's open and close, tz-aware in exchange time (early closes kept)."""
+        i = self._require(day)
+        return self._at(self._opens[i]), self._at(self._closes[i])
+
+    def open_close_seconds(self, day: dt.date) -> tuple[int, int]:
+        """The regular session's open and close as UTC epoch seconds."""
+        i = self._require(day)
+        return int(self._opens[i]), int(self._closes[i])
+
+    def is_early_close(self, day: dt.date) -> bool:
+        """True when the session closes before its usual time (e.g. 13:00 before a holiday)."""
+        return bool(self._early[self._require(day)])
+
+    def pre_market(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """04:00 exchange time to the open."""
+        return self.combine(day, PRE_MARKET_START), self.open_close(day)[0]
+
+    def regular(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """The open to the close."""
+        return self.open_close(day)
+
+    def after_hours(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """The close to 20:00 exchange time."""
+        return self.open_close(day)[1], self.combine(day, AFTER_HOURS_END)
+
+    def window(self, moment: dt.datetime) -> Window:
+        """Which market window a moment falls in; 'closed' on non-session days and overnight."""
+        local = self.localize(moment)
+        if not self.is_session(local.date()):
+            return "closed"
+        open_, close = self.open_close(local.date())
+        if self.combine(local.date(), PRE_MARKET_START) <= local < open_:
+            return "pre_market"
+        if open_ <= local < close:
+            return "regular"
+        if close <= local < self.combine(local.date(), AFTER_HOURS_END):
+            return "after_hours"
+        return "closed"
+
+    def combine(self, day: dt.date, time: dt.time) -> dt.datetime:
+        """A wall-clock time on a date, in exchange time."""
+        return dt.datetime.combine(_as_date(day), time, tzinfo=self.tz)
+
+    def localize(self, moment: dt.datetime) -> dt.datetime:
+        """A moment in exchange time; naive datetimes are taken as exchange wall-clock time."""
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=self.tz)
+        return moment.astimezone(self.tz)
+
+    def _require(self, day: dt.date) -> int:
+        i = self._index(day)
+        if i is None:
+            raise ValueError(f"{_as_date(day)} is not a {self.calendar_name} session")
+        return i
+
+    def _at(self, epoch_seconds: np.int64) -> dt.datetime:
+        return dt.datetime.fromtimestamp(int(epoch_seconds), tz=self.tz)
+
+    # -- clock ------------------------------------------------------------------------------
+
+    def now(self) -> dt.datetime:
+        """The session clock: simulated in backtest, the wall clock in live (exchange time)."""
+        if self.mode == "live":
+            return dt.datetime.now(self.tz)
+        if self._now is None:
+            raise RuntimeError("the backtest clock is not set yet; call set_time() first")
+        return self._now
+
+    def set_time(self, moment: dt.datetime) -> None:
+        """Move the simulated clock to `moment`; it never goes backwards."""
+        if self.mode == "live":
+            raise RuntimeError("the live clock is the wall clock and cannot be set")
+        moment = self.localize(moment)
+        if self._now is not None and moment < self._now:
+            raise ValueError(f"the clock cannot go back from {self._now} to {moment}")
+        self._now = moment
+
+    advance_to = set_time
+
+
+def _utc(column: pd.Series) -> np.ndarray:
+    return column.dt.tz_convert(None).to_numpy().astype("datetime64[s]")
+
+
+def _as_date(day: dt.date) -> dt.date:
+    return day.date() if isinstance(day, dt.datetime) else day
