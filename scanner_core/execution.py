@@ -1,0 +1,282 @@
+"""Run one scan: in-process when it has no time limit, in a forked child that is killed when it has.
+
+Where a scan runs
+-----------------
+Without `timeout_seconds` the scan runs in the session's own process and thread: it sees
+and may change everything, as any Python call does, and nothing can stop it early.
+
+With `timeout_seconds` the scan runs in a child forked from the session's process. The
+child starts as a copy-on-write image of the parent: it reads the session's arrays, the
+scanner instance and its config without any copying or pickling, so a per-scan fork stays
+cheap even when the session holds gigabytes. But **whatever the scan changes stays in the
+child and is lost when it exits**: registering indicators, adding symbols to the session
+directly, caching on `self`, counters on the scanner, files opened or connections made.
+The only thing that comes back is the return value, pickled through a pipe, so
+
+- do setup-like work (indicators, caches) in `setup()`, which always runs in-process;
+- put everything the session must know in the returned `ScanResult` (symbols, metadata),
+  and keep it picklable;
+- open sockets or database connections inside `scan()`, not before, and do not rely on
+  threads started by the parent (the child has only the thread that forked).
+
+A child still running at the limit gets SIGTERM, then SIGKILL after a short grace, and is
+reaped before `run_scan` returns; it runs in its own process group, so processes it
+started go with it. The scan is recorded as error "timeout".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+import select
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from attrs import frozen
+
+from scanner_core.logs import get_logger
+from scanner_core.scanner import ScanContext
+
+log = get_logger("execution")
+
+TIMEOUT = "timeout"
+#: Time a timed-out child gets between SIGTERM and SIGKILL.
+KILL_GRACE_SECONDS = 0.3
+# How often the parent looks for a child that exited without closing the pipe
+# (a grandchild can hold the write end open).
+_REAP_TICK_SECONDS = 0.05
+
+
+@frozen
+class ScanOutcome:
+    """What one attempt at a scan produced: the raw return value or an error."""
+
+    #: What the scan function returned, unchecked (see scanner_core.limits).
+    value: Any = None
+    #: None on success; "timeout"; "crashed: ..." when the child died without an answer;
+    #: "bad result: ..." when its return value could not be pickled; else "<Type>: <message>".
+    error: str | None = None
+    #: Class names along the raised exception's MRO, for retry decisions.
+    error_types: tuple[str, ...] = ()
+    traceback: str | None = None
+    #: Wall time the session waited for this attempt, fork and reaping included.
+    execution_time_ms: float = 0.0
+    #: True when the scan ran in a forked child.
+    isolated: bool = False
+
+    @property
+    def timed_out(self) -> bool:
+        """Whether the scan was stopped at its time limit."""
+        return self.error == TIMEOUT
+
+
+ScanFn = Callable[[ScanContext], Any]
+
+
+def run_scan(
+    fn: ScanFn,
+    context: ScanContext,
+    timeout_seconds: float | None = None,
+    *,
+    kill_grace_seconds: float = KILL_GRACE_SECONDS,
+) -> ScanOutcome:
+    """Run `fn(context)`; with a timeout, in a forked child killed at the limit. Never raises."""
+    if timeout_seconds is None:
+        return _run_in_process(fn, context)
+    return _run_forked(fn, context, timeout_seconds, kill_grace_seconds)
+
+
+def _error_outcome(exc: BaseException, elapsed_ms: float, isolated: bool) -> ScanOutcome:
+    return ScanOutcome(
+        error=f"{type(exc).__name__}: {exc}",
+        error_types=tuple(cls.__name__ for cls in type(exc).__mro__[:-1]),
+        traceback="".join(traceback.format_exception(exc)),
+        execution_time_ms=elapsed_ms,
+        isolated=isolated,
+    )
+
+
+def _run_in_process(fn: ScanFn, context: ScanContext) -> ScanOutcome:
+    start = time.perf_counter()
+    try:
+        value = fn(context)
+    except Exception as exc:
+        outcome = _error_outcome(exc, _ms_since(start), isolated=False)
+        log.debug("%s raised:\n%s", context.scanner_name, outcome.traceback)
+        return outcome
+    return ScanOutcome(value=value, execution_time_ms=_ms_since(start))
+
+
+def _run_forked(
+    fn: ScanFn, context: ScanContext, timeout_seconds: float, grace: float
+) -> ScanOutcome:
+    start = time.perf_counter()
+    deadline = start + timeout_seconds
+    # Unflushed output would otherwise be written twice, once by each process.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_fd, write_fd = os.pipe()
+    # Frozen objects are skipped by the child's collector, which would otherwise write to
+    # every object header it walks and so copy most of the parent's heap page by page.
+    gc.freeze()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        gc.unfreeze()
+        os.close(read_fd)
+        os.close(write_fd)
+        return _error_outcome(exc, _ms_since(start), isolated=True)
+    if pid == 0:
+        os.close(read_fd)
+        _child_main(fn, context, write_fd)
+    gc.unfreeze()
+    os.close(write_fd)
+    # Set here too: the parent may signal the group before the child has set it.
+    with contextlib.suppress(OSError):
+        os.setpgid(pid, pid)
+    try:
+        payload, status = _collect(pid, read_fd, deadline)
+        if status is None:
+            _kill(pid, grace)
+            log.warning(
+                "%s: stopped after timeout of %.3gs",
+                context.scanner_name,
+                timeout_seconds,
+                extra={"scanner": context.scanner_name, "event": "timeout"},
+            )
+            return ScanOutcome(error=TIMEOUT, execution_time_ms=_ms_since(start), isolated=True)
+    except BaseException:
+        # An interrupt in the parent (Ctrl-C) must not leave the scan running.
+        _kill(pid, grace)
+        raise
+    finally:
+        os.close(read_fd)
+    return _decode(payload, status, _ms_since(start), context.scanner_name)
+
+
+def _child_main(fn: ScanFn, context: ScanContext, write_fd: int) -> None:
+    """Run the scan in the forked child, send the pickled outcome, and exit without cleanup."""
+    status = 0
+    try:
+        os.setpgid(0, 0)
+        # The parent's handlers (graceful shutdown, Ctrl-C) make no sense here: SIGTERM
+        # must kill even inside a C call, and an interrupt is the parent's to handle.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            message: tuple[Any, ...] = ("ok", fn(context))
+        except BaseException as exc:
+            message = ("error", _error_outcome(exc, 0.0, isolated=True))
+        try:
+            data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            data = pickle.dumps(("unpicklable", f"{type(exc).__name__}: {exc}"))
+        with os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(data)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        status = 1
+    finally:
+        # os._exit skips atexit handlers and finalizers that belong to the parent.
+        os._exit(status)
+
+
+def _collect(pid: int, read_fd: int, deadline: float) -> tuple[bytes, int | None]:
+    """Read the child's message until it exits or the deadline passes.
+
+    Returns the bytes read and the child's wait status, or None as status if still running.
+    """
+    chunks: list[bytes] = []
+    poller = select.poll()
+    poller.register(read_fd, select.POLLIN | select.POLLHUP)
+    eof = False
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return b"".join(chunks), None
+        if not eof and poller.poll(min(remaining, _REAP_TICK_SECONDS) * 1000):
+            chunk = os.read(read_fd, 1 << 20)
+            if chunk:
+                chunks.append(chunk)
+                continue
+            eof = True
+        elif eof:
+            time.sleep(min(remaining, 0.001))
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            chunks.extend(_drain(read_fd))
+            return b"".join(chunks), status
+
+
+def _drain(read_fd: int) -> list[bytes]:
+    """What is left in the pipe after the child exited, without waiting on other writers."""
+    os.set_blocking(read_fd, False)
+    chunks = []
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(read_fd, 1 << 20):
+            chunks.append(chunk)
+    return chunks
+
+
+def _kill(pid: int, grace: float) -> None:
+    """SIGTERM the child's process group, SIGKILL it after `grace`, and reap the child."""
+    _signal(pid, signal.SIGTERM)
+    end = time.perf_counter() + grace
+    while time.perf_counter() < end:
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            # Processes the scan started may outlive it; they share its process group.
+            _signal(pid, signal.SIGKILL)
+            return
+        time.sleep(0.005)
+    _signal(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+def _signal(pid: int, signum: int) -> None:
+    """Signal the child's process group, and the child itself in case it has none yet."""
+    for send in (os.killpg, os.kill):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            send(pid, signum)
+
+
+def _decode(payload: bytes, status: int, elapsed_ms: float, scanner: str) -> ScanOutcome:
+    try:
+        kind, body = pickle.loads(payload)
+    except Exception:
+        how = (
+            f"was killed by signal {os.WTERMSIG(status)}"
+            if os.WIFSIGNALED(status)
+            else f"exited with status {os.waitstatus_to_exitcode(status)}"
+        )
+        return ScanOutcome(
+            error=f"crashed: the scan process {how} without a result",
+            execution_time_ms=elapsed_ms,
+            isolated=True,
+        )
+    if kind == "ok":
+        return ScanOutcome(value=body, execution_time_ms=elapsed_ms, isolated=True)
+    if kind == "unpicklable":
+        return ScanOutcome(
+            error=f"bad result: could not be sent back from the scan process ({body})",
+            execution_time_ms=elapsed_ms,
+            isolated=True,
+        )
+    log.debug("%s raised:\n%s", scanner, body.traceback)
+    return ScanOutcome(
+        error=body.error,
+        error_types=body.error_types,
+        traceback=body.traceback,
+        execution_time_ms=elapsed_ms,
+        isolated=True,
+    )
+
+
+def _ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
