@@ -1,0 +1,284 @@
+"""ScannerManager: lifecycle, enable/disable by name, failures left out, hooks around scans."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from attrs import define, field
+
+from scanner_core import ScanContext, ScanResult, hookimpl
+from scanner_core.manager import ScannerManager
+from scanner_core.plugins import PluginError, ScannerPluginManager
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plugins"
+NOW = datetime(2024, 3, 4, 14, 30, tzinfo=UTC)
+
+
+@define
+class Cfg:
+    """The ScannerConfig fields the manager reads."""
+
+    name: str
+    module: str
+    enabled: bool = True
+    pre_session: bool = True
+    schedule: Any = None
+    config: dict[str, Any] = field(factory=dict)
+    symbol_requirements: dict[str, Any] = field(factory=dict)
+    timeout_seconds: float | None = 30.0
+    max_symbols: int | None = None
+
+
+@define
+class Session:
+    """Collects what the manager hands to the session."""
+
+    calls: list[tuple[str, list[str]]] = field(factory=list)
+
+    def add(self, name: str, symbols: list[str], context: ScanContext) -> None:
+        self.calls.append((name, symbols))
+
+
+@pytest.fixture
+def fake_dists(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Fake installed distributions (real dist-info folders on sys.path)."""
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    from fakedist import FakeDistributions
+
+    return FakeDistributions(tmp_path, monkeypatch)
+
+
+def manager(configs: list[Cfg], session: Session, **kwargs: Any) -> ScannerManager:
+    return ScannerManager(configs, session.add, base_dir=FIXTURES, clock=lambda: NOW, **kwargs)
+
+
+def local(name: str, symbols: list[str], **kwargs: Any) -> Cfg:
+    return Cfg(name, "local_scanner.py", config={"symbols": symbols}, **kwargs)
+
+
+def test_lifecycle_logs_in_the_plan_shape(caplog: pytest.LogCaptureFixture) -> None:
+    session = Session()
+    mgr = manager([local("loc", ["XYZ", "ABC"])], session)
+    with caplog.at_level(logging.INFO, logger="scanner"):
+        mgr.load_scanners()
+        mgr.setup_all()
+        results = mgr.execute_pre_session_scans()
+        mgr.teardown_all()
+    lines = [r.getMessage() for r in caplog.records if r.name == "scanner"]
+    assert lines[:4] == [
+        "[SCANNER] Loaded: loc",
+        "[SCANNER] Setting up: loc",
+        "[SCANNER] Setup complete: loc",
+        "[SCANNER] Pre-session scan: loc",
+    ]
+    assert lines[4].startswith("[SCANNER] loc: Found 2 symbols (") and lines[4].endswith("ms)")
+    assert lines[5:] == ["[SCANNER] loc: Adding symbol XYZ", "[SCANNER] loc: Adding symbol ABC"]
+    assert session.calls == [("loc", ["XYZ", "ABC"])]
+    assert results["loc"].symbols == ["XYZ", "ABC"]
+    assert mgr.scanner_names == []
+
+
+def test_enable_and_disable_by_name(fake_dists) -> None:
+    fake_dists.add("scanner-fixtures", "1.0", {"fx-good": "fixture_good:GoodScanner"})
+    session = Session()
+    configs = [
+        Cfg("on", "fx-good", config={"symbols": ["AAA"]}),
+        Cfg("off", "fx-good", enabled=False, config={"symbols": ["ZZZ"]}),
+    ]
+    mgr = manager(configs, session)
+    assert mgr.load_scanners() == ["on"]
+    mgr.setup_all()
+    mgr.execute_pre_session_scans()
+    assert session.calls == [("on", ["AAA"])]
+
+
+def test_disabled_scanner_is_never_imported(fake_dists) -> None:
+    fake_dists.add("scanner-fixtures", "1.0", {"fx-import": "fixture_broken_import:X"})
+    mgr = manager([Cfg("broken", "fx-import", enabled=False)], Session())
+    assert mgr.load_scanners() == []
+    assert mgr.problems == []
+
+
+def test_broken_plugins_are_reported_and_others_run(fake_dists) -> None:
+    fake_dists.add(
+        "scanner-fixtures",
+        "1.0",
+        {
+            "fx-good": "fixture_good:GoodScanner",
+            "fx-import": "fixture_broken_import:Whatever",
+            "fx-signature": "fixture_bad_signature:BadSignatureScanner",
+            "fx-notscanner": "fixture_not_scanner:NotAScanner",
+            "fx-setup": "fixture_setup_raises:SetupRaisesScanner",
+        },
+    )
+    session = Session()
+    names = ["fx-import", "fx-signature", "fx-notscanner", "fx-setup", "fx-good"]
+    configs = [Cfg(n, n, config={"symbols": ["OK"]}) for n in names]
+    mgr = manager(configs, session)
+    assert mgr.load_scanners() == ["fx-setup", "fx-good"]
+    assert mgr.setup_all() == ["fx-good"]
+    mgr.execute_pre_session_scans()
+    assert session.calls == [("fx-good", ["OK"])]
+    problems = dict(p.split(": ", 1) for p in mgr.problems)
+    assert set(problems) == {"fx-import", "fx-signature", "fx-notscanner", "fx-setup"}
+    assert "scanner-fixtures 1.0" in problems["fx-import"]
+    assert "ModuleNotFoundError" in problems["fx-import"]
+    assert "bad hook implementation" in problems["fx-signature"]
+    assert "not a BaseScanner subclass" in problems["fx-notscanner"]
+    assert problems["fx-setup"] == "setup raised RuntimeError: cannot reach the data vendor"
+
+
+def test_strict_mode_raises_on_setup_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCANNER_STRICT_PLUGINS", "1")
+    mgr = manager([Cfg("boom", str(FIXTURES / "fixture_setup_raises.py"))], Session())
+    mgr.load_scanners()
+    with pytest.raises(PluginError, match="boom: setup raised RuntimeError"):
+        mgr.setup_all()
+
+
+def test_module_class_and_file_class_specs_run() -> None:
+    session = Session()
+    configs = [
+        Cfg("by-module", "scanner_gap.scanner:GapScanner", pre_session=False),
+        Cfg("by-file", "two_scanners.py:SecondScanner"),
+    ]
+    mgr = manager(configs, session)
+    assert mgr.load_scanners() == ["by-module", "by-file"]
+    assert type(mgr.scanner("by-module")).__name__ == "GapScanner"
+    assert mgr.scanner("by-module").name == "by-module"
+    mgr.setup_all()
+    mgr.execute_pre_session_scans()
+    assert session.calls == [("by-file", ["SECOND"])]
+
+
+def test_scheduled_scans_run_only_the_due_ones() -> None:
+    session = Session()
+    configs = [local("a", ["A"]), local("b", ["B"]), local("c", ["C"])]
+    mgr = manager(configs, session)
+    mgr.load_scanners()
+    mgr.setup_all()
+    assert list(mgr.execute_scheduled_scans(NOW, ["b"])) == ["b"]
+    assert list(mgr.execute_scheduled_scans(NOW, lambda name: name != "b")) == ["a", "c"]
+    assert session.calls == [("b", ["B"]), ("a", ["A"]), ("c", ["C"])]
+
+
+def test_each_scan_calls_only_its_own_scanner() -> None:
+    session = Session()
+    mgr = manager([local("a", ["A"]), local("b", ["B"])], session)
+    mgr.load_scanners()
+    mgr.setup_all()
+    results = mgr.execute_pre_session_scans()
+    assert {n: r.symbols for n, r in results.items()} == {"a": ["A"], "b": ["B"]}
+
+
+class ScanTimer:
+    """An observer plugin: wraps every scan and records its scanner and duration."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, datetime, int]] = []
+        self.after: list[str] = []
+        self.added: list[tuple[str, list[str]]] = []
+
+    @hookimpl(wrapper=True)
+    def scan(self, context: ScanContext):
+        result = yield
+        self.seen.append((context.scanner_name, context.current_time, len(result.symbols)))
+        return result
+
+    @hookimpl
+    def after_scan(self, context: ScanContext, result: ScanResult) -> None:
+        self.after.append(context.scanner_name)
+
+    @hookimpl
+    def symbols_added(self, context: ScanContext, symbols: list[str]) -> None:
+        self.added.append((context.scanner_name, symbols))
+
+
+def test_wrapper_hookimpl_sees_every_scan() -> None:
+    pm = ScannerPluginManager()
+    timer = ScanTimer()
+    pm.register(timer, name="timer")
+    mgr = manager([local("a", ["A", "AA"]), local("b", ["B"])], Session(), plugin_manager=pm)
+    mgr.load_scanners()
+    mgr.setup_all()
+    mgr.execute_pre_session_scans()
+    later = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
+    mgr.execute_scheduled_scans(later, ["a", "b"])
+    assert timer.seen == [("a", NOW, 2), ("b", NOW, 1), ("a", later, 2), ("b", later, 1)]
+    assert timer.after == ["a", "b", "a", "b"]
+    assert timer.added[:2] == [("a", ["A", "AA"]), ("b", ["B"])]
+
+
+def test_callback_decides_which_symbols_were_added() -> None:
+    pm = ScannerPluginManager()
+    timer = ScanTimer()
+    pm.register(timer, name="timer")
+    already = {"A"}
+    mgr = ScannerManager(
+        [local("a", ["A", "AA"])],
+        lambda name, symbols, ctx: [s for s in symbols if s not in already],
+        plugin_manager=pm,
+        base_dir=FIXTURES,
+    )
+    mgr.load_scanners()
+    mgr.setup_all()
+    mgr.execute_pre_session_scans()
+    assert timer.added == [("a", ["AA"])]
+
+
+def test_misspelled_observer_hook_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    class Typo:
+        @hookimpl
+        def symbols_aded(self, context: ScanContext, symbols: list[str]) -> None:
+            """Misspelled on purpose."""
+
+    pm = ScannerPluginManager()
+    pm.register(Typo(), name="typo")
+    mgr = manager([local("a", ["A"])], Session(), plugin_manager=pm)
+    with caplog.at_level(logging.ERROR, logger="scanner"):
+        assert mgr.load_scanners() == ["a"]
+    assert any("symbols_aded" in p for p in mgr.problems)
+    assert "symbols_aded" in caplog.text
+
+
+def test_failing_scan_is_recorded_and_session_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "flaky.py"
+    path.write_text(
+        "from scanner_core import BaseScanner\n"
+        "class Flaky(BaseScanner):\n"
+        "    def scan(self, context):\n"
+        "        raise ValueError('no data yet')\n"
+    )
+    session = Session()
+    mgr = manager([Cfg("flaky", str(path)), local("ok", ["OK"])], session)
+    mgr.load_scanners()
+    mgr.setup_all()
+    results = mgr.execute_pre_session_scans()
+    assert results["flaky"].error == "ValueError: no data yet"
+    assert results["flaky"].symbols == []
+    assert session.calls == [("ok", ["OK"])]
+
+
+def test_context_factory_builds_each_scanners_context() -> None:
+    made: list[str] = []
+
+    def factory(name: str, cfg: Cfg) -> ScanContext:
+        made.append(name)
+        return ScanContext({"bars": name}, None, "live", NOW, cfg.config, name)
+
+    seen: list[tuple[Any, str]] = []
+    mgr = ScannerManager(
+        [local("a", ["A"])],
+        lambda name, symbols, ctx: seen.append((ctx.session_data, ctx.mode)),
+        context_factory=factory,
+        base_dir=FIXTURES,
+    )
+    mgr.load_scanners()
+    mgr.setup_all()
+    mgr.execute_pre_session_scans()
+    assert made == ["a"]
+    assert seen == [({"bars": "a"}, "live")]
