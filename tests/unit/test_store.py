@@ -1,0 +1,148 @@
+"""BarStore: partitions, merge on re-write, queries by symbols, interval and time range."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner_core.bars import FIELDS, Bars
+from scanner_core.store import BarStore, local_ns
+
+NY = ZoneInfo("America/New_York")
+
+
+def minute_bars(symbols: tuple[str, ...], day: str, minutes: int, seed: int = 0) -> Bars:
+    """Regular-session minute bars for every symbol, UTC starts, sorted by (ts, code)."""
+    rng = np.random.default_rng(seed)
+    open_utc = pd.Timestamp(f"{day} 09:30", tz=NY).tz_convert(None).to_datetime64()
+    ts = open_utc + np.arange(minutes).astype("timedelta64[m]")
+    n = minutes * len(symbols)
+    close = rng.uniform(10, 20, n)
+    return Bars(
+        "1m",
+        symbols,
+        np.tile(np.arange(len(symbols), dtype=np.int32), minutes),
+        np.repeat(ts, len(symbols)).astype("datetime64[ns]"),
+        close,
+        close + 1,
+        close - 1,
+        close,
+        rng.integers(0, 1000, n).astype(float),
+    )
+
+
+def rows(bars: Bars) -> set[tuple]:
+    """Bars as a set of (symbol, ts, o, h, l, c, v) for order-free comparison."""
+    cols = [getattr(bars, f) for f in FIELDS]
+    return {
+        (bars.symbols[c], t, *(float(col[i]) for col in cols))
+        for i, (c, t) in enumerate(zip(bars.code, bars.ts.astype("int64"), strict=True))
+    }
+
+
+def test_write_then_load_round_trips_sorted_with_a_sorted_dictionary(tmp_path):
+    store = BarStore(tmp_path)
+    bars = minute_bars(("ZZ", "AA", "MM"), "2019-02-11", 30)
+    stats = store.write(bars)
+    loaded = store.load("1m")
+    assert stats.added == len(bars)
+    assert loaded.symbols == ("AA", "MM", "ZZ")
+    assert rows(loaded) == rows(bars)
+    order = np.lexsort((loaded.code, loaded.ts))
+    np.testing.assert_array_equal(order, np.arange(len(loaded)))
+    assert (tmp_path / "1m" / "2019-02-11.parquet").is_file()
+
+
+def test_rewriting_adds_nothing_and_changed_rows_replace(tmp_path):
+    store = BarStore(tmp_path)
+    bars = minute_bars(("A", "B"), "2019-02-11", 10)
+    store.write(bars)
+    again = store.write(bars)
+    assert (again.added, again.replaced, again.unchanged) == (0, 0, len(bars))
+    changed = Bars(
+        "1m", bars.symbols, bars.code[:1], bars.ts[:1], *(getattr(bars, f)[:1] + 1 for f in FIELDS)
+    )
+    stats = store.write(changed)
+    assert (stats.added, stats.replaced) == (0, 1)
+    loaded = store.load("1m")
+    assert len(loaded) == len(bars)
+    assert loaded.close[0] == bars.close[0] + 1
+
+
+def test_sessions_partition_by_new_york_date(tmp_path):
+    store = BarStore(tmp_path)
+    store.write(minute_bars(("A",), "2019-02-11", 5))
+    # 19:30 New York is already the next day in UTC but belongs to the 11th's partition.
+    late = pd.Timestamp("2019-02-12 19:30", tz=NY).tz_convert(None).to_datetime64()
+    store.write(Bars("1m", ("A",), np.zeros(1, np.int32), np.array([late], "datetime64[ns]"),
+                     *(np.ones(1) for _ in FIELDS)))  # fmt: skip
+    assert store.sessions("1m") == [dt.date(2019, 2, 11), dt.date(2019, 2, 12)]
+    assert store.intervals() == ["1m"]
+
+
+def test_load_filters_symbols_and_half_open_time_range(tmp_path):
+    store = BarStore(tmp_path)
+    store.write(minute_bars(("A", "B", "C"), "2019-02-11", 60))
+    store.write(minute_bars(("A", "B", "C"), "2019-02-12", 60))
+    start = dt.datetime(2019, 2, 11, 10, 0, tzinfo=NY)
+    end = dt.datetime(2019, 2, 12, 9, 35, tzinfo=NY)
+    got = store.load("1m", symbols=["C", "A", "X"], start=start, end=end)
+    assert got.symbols == ("A", "C")
+    first = pd.Timestamp(start).tz_convert(None).to_datetime64()
+    last = pd.Timestamp(end).tz_convert(None).to_datetime64()
+    assert got.ts.min() == first and got.ts.max() < last
+    assert len(got) == 2 * (30 + 5)
+    same = store.load("1m", ["A", "C"], pd.Timestamp(start), np.datetime64(last, "ns"))
+    assert rows(same) == rows(got)
+    by_date = store.load("1m", ["B"], start=dt.date(2019, 2, 12))
+    assert len(by_date) == 60 and by_date.symbols == ("B",)
+    assert len(store.load("1m", ["nope"])) == 0
+
+
+def test_daily_bars_partition_by_year_and_query_by_date(tmp_path):
+    store = BarStore(tmp_path)
+    days = np.array(["2018-12-28", "2018-12-31", "2019-01-02"], "datetime64[ns]")
+    store.write(Bars("1d", ("A",), np.zeros(3, np.int32), days, *(np.arange(3.0) for _ in FIELDS)))
+    assert sorted(p.stem for p in (tmp_path / "1d").iterdir()) == ["2018", "2019"]
+    assert store.sessions("1d") == [
+        dt.date(2018, 12, 28),
+        dt.date(2018, 12, 31),
+        dt.date(2019, 1, 2),
+    ]
+    got = store.load("1d", start=dt.date(2018, 12, 31), end=dt.date(2019, 1, 2))
+    np.testing.assert_array_equal(got.ts, days[1:2])
+    assert store.symbols() == ["A"] and store.symbols("1d") == ["A"]
+
+
+def test_local_ns_follows_daylight_saving():
+    winter = np.array(["2019-02-11T14:30"], "datetime64[ns]")
+    summer = np.array(["2019-07-11T13:30"], "datetime64[ns]")
+    for ts in (winter, summer):
+        assert str(local_ns(ts, "America/New_York")[0])[11:16] == "09:30"
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.integers(0, 119), min_size=1, max_size=40),
+    st.integers(0, 130),
+    st.integers(0, 130),
+)
+def test_writes_in_pieces_equal_one_write_and_ranges_match_masks(tmp_path_factory, cut, a, b):
+    bars = minute_bars(("A", "B"), "2019-02-11", 60, seed=len(cut))
+    whole = BarStore(tmp_path_factory.mktemp("whole"))
+    whole.write(bars)
+    pieces = BarStore(tmp_path_factory.mktemp("pieces"))
+    picked = np.zeros(len(bars), bool)
+    picked[cut] = True
+    pieces.write(bars.take(picked))
+    pieces.write(bars.take(~picked))
+    pieces.write(bars.take(picked))
+    assert rows(pieces.load("1m")) == rows(whole.load("1m"))
+    lo, hi = bars.ts.min() + np.timedelta64(a, "m"), bars.ts.min() + np.timedelta64(b, "m")
+    got = whole.load("1m", start=lo, end=hi)
+    assert rows(got) == rows(bars.take((bars.ts >= lo) & (bars.ts < hi)))
