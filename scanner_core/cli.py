@@ -35,3 +35,49 @@ def stats_command(file: str, as_json: bool) -> None:
         click.echo(json.dumps(stats, indent=2))
     else:
         Console().print(stats_table(stats, title=f"Scanner stats: {file}"))
+
+
+@main.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON instead.")
+def plugins_command(as_json: bool) -> None:
+    """List installed scanner plugins with version, distribution and status."""
+    import json
+
+    from scanner_core.plugins import PluginError, list_plugins
+
+    try:
+        infos = list_plugins()
+    except PluginError as exc:  # only under SCANNER_STRICT_PLUGINS=1
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps([info.as_dict() for info in infos], indent=2))
+        return
+    for info in infos:
+        owner = f"{info.distribution or '-'} {info.version or ''}".strip()
+        line = f"{info.name:<16} {owner:<28} {info.status}"
+        click.echo(f"{line}: {info.reason}" if info.reason else line)
+
+
+@main.command("check")
+@click.argument("config", type=click.Path(dir_okay=False))
+def check_command(config: str) -> None:
+    """Validate a session CONFIG and the scanner plugins it names; exit 1 on any problem."""
+    from pathlib import Path
+
+    from scanner_core.config import ConfigError, load_config
+    from scanner_core.plugins import check_scanners
+
+    try:
+        session = load_config(config)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+    problems = check_scanners(
+        session.scanners, session.required_plugins, base_dir=Path(config).resolve().parent
+    )
+    for problem in problems:
+        click.echo(f"{config}: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    enabled = sum(1 for s in session.scanners if s.enabled)
+    click.echo(f"{config}: ok ({enabled} scanners enabled)")

@@ -11,7 +11,7 @@ import sys
 import types
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 import pluggy
@@ -20,6 +20,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from scanner_core import hookspecs
 from scanner_core.scanner import BaseScanner
+
+if TYPE_CHECKING:
+    from scanner_core.config import ScannerConfig
 
 #: The entry-point group a scanner distribution announces itself in.
 ENTRY_POINT_GROUP = "scanner_core.scanners"
@@ -332,3 +335,25 @@ def check_requirements(requirements: Iterable[str]) -> list[str]:
                 f"required plugin {req.name} {installed} is installed, but {text!r} is required"
             )
     return problems
+
+
+def check_scanners(
+    scanners: Iterable[ScannerConfig],
+    required: Iterable[str] = (),
+    *,
+    base_dir: Path | None = None,
+) -> list[str]:
+    """Problems with a session's enabled scanners and required plugins, one line each."""
+    records = discover()
+    problems = []
+    for index, cfg in enumerate(scanners):
+        if not cfg.enabled:
+            continue
+        try:
+            info = load_plugin(cfg.module, base_dir=base_dir, records=records)
+        except PluginError as exc:  # strict mode raises; a check still lists every problem
+            problems.append(f"scanners[{index}] ({cfg.name}): {exc}")
+            continue
+        if not info.ok:
+            problems.append(f"scanners[{index}] ({cfg.name}): {info.describe()}")
+    return problems + check_requirements(required)

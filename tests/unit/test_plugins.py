@@ -21,13 +21,6 @@ from scanner_core.plugins import (
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plugins"
 
-BROKEN = {
-    "fx-good": "fixture_good:GoodScanner",
-    "fx-import": "fixture_broken_import:Whatever",
-    "fx-signature": "fixture_bad_signature:BadSignatureScanner",
-    "fx-notscanner": "fixture_not_scanner:NotAScanner",
-}
-
 
 @pytest.fixture
 def fake_dists(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
@@ -39,7 +32,7 @@ def fake_dists(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 
 
 def test_discover_lists_without_importing(fake_dists) -> None:
-    fake_dists.add("scanner-fixtures", "1.2.3", BROKEN)
+    fake_dists.add("scanner-fixtures", "1.2.3", fake_dists.FIXTURE_PLUGINS)
     sys.modules.pop("fixture_good", None)
     records = {r.name: r for r in discover()}
     assert records["fx-good"].value == "fixture_good:GoodScanner"
@@ -49,7 +42,7 @@ def test_discover_lists_without_importing(fake_dists) -> None:
 
 
 def test_each_failure_reported_by_name_and_others_load(fake_dists) -> None:
-    fake_dists.add("scanner-fixtures", "1.2.3", BROKEN)
+    fake_dists.add("scanner-fixtures", "1.2.3", fake_dists.FIXTURE_PLUGINS)
     infos = {i.name: i for i in list_plugins()}
     assert infos["fx-good"].ok
     assert infos["fx-good"].scanner_class.__name__ == "GoodScanner"
@@ -66,7 +59,7 @@ def test_each_failure_reported_by_name_and_others_load(fake_dists) -> None:
 
 
 def test_strict_mode_raises(fake_dists, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_dists.add("scanner-fixtures", "1.2.3", BROKEN)
+    fake_dists.add("scanner-fixtures", "1.2.3", fake_dists.FIXTURE_PLUGINS)
     monkeypatch.setenv("SCANNER_STRICT_PLUGINS", "1")
     assert load_plugin("fx-good").ok
     with pytest.raises(PluginError, match=r"fx-signature \(scanner-fixtures 1.2.3\)"):
