@@ -1,0 +1,472 @@
+"""SessionData: the running session's bars as columnar arrays, its symbols and indicators.
+
+Each interval's bars of the current session live in one float64 block of shape
+(field, time, symbol), preallocated and grown geometrically; a cross-section is one
+time row, so advancing writes contiguous memory. Symbols are columns, added once
+and never moved, so an index taken from ``index()`` stays valid all session.
+
+Time: ``current_time`` is the close of the newest bar advanced (an intraday bar
+closes ``interval`` after its start; a daily bar at the end of its date). Only bars
+closed at or before it are visible, in memory and in whatever is loaded from the
+store. A symbol warmed up mid-session gets its indicator state rebuilt from the
+store up to that time; bars advanced afterwards continue it. A symbol that leaves
+(``remove_symbol``) stops receiving bars; when it rejoins it is warmed up again to
+the current time, and only bars after that time reach it, so bars it missed are
+never replayed as new ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars, empty_bars
+from scanner_core.indicators import (
+    Bar,
+    IndicatorConfig,
+    IndicatorValues,
+    Kernel,
+    kernel_for,
+    session_ids,
+)
+from scanner_core.requirements import (
+    EXCHANGE_TZ,
+    REGULAR_MINUTES,
+    Need,
+    RequirementAnalyzer,
+    Sessions,
+    default_sessions,
+    history_start,
+)
+
+#: Symbols warmed up per store query, bounding the warm-up matrices' memory.
+WARM_CHUNK = 512
+_FIELD = {f: i for i, f in enumerate(FIELDS)}
+_NAT = np.datetime64("NaT", "ns")
+
+
+class BarLoader(Protocol):
+    """What SessionData needs from a bar store."""
+
+    def load(
+        self,
+        interval: str,
+        symbols: Sequence[str] | None = None,
+        start: object | None = None,
+        end: object | None = None,
+    ) -> Bars:
+        """Bars of one interval with ts in [start, end) for these symbols."""
+
+
+class _Frame:
+    """One interval's bars of the current session: a (field, time, symbol) block."""
+
+    def __init__(self, interval: str, rows: int, columns: int) -> None:
+        self.interval = interval
+        self.ts = np.full(rows, _NAT)
+        self.data = np.full((len(FIELDS), rows, columns), np.nan)
+        self.length = 0
+        self.session: int | None = None
+
+    def append(self, ts: np.datetime64) -> int:
+        """A new time row for ts (growing the block when full); its index."""
+        if self.length and ts <= self.ts[self.length - 1]:
+            raise ValueError(
+                f"{self.interval} bars out of order: {ts} is not after {self.ts[self.length - 1]}"
+            )
+        if self.length == self.ts.shape[0]:
+            self._reshape(self.length + max(self.length // 2, 16), self.data.shape[2])
+        self.ts[self.length] = ts
+        self.length += 1
+        return self.length - 1
+
+    def widen(self, columns: int) -> None:
+        """Room for this many symbol columns."""
+        self._reshape(self.ts.shape[0], columns)
+
+    def _reshape(self, rows: int, columns: int) -> None:
+        ts = np.full(rows, _NAT)
+        ts[: self.length] = self.ts[: self.length]
+        data = np.full((len(FIELDS), rows, columns), np.nan)
+        data[:, : self.length, : self.data.shape[2]] = self.data[:, : self.length]
+        self.ts, self.data = ts, data
+
+    def clear(self) -> None:
+        """Forget every row (a new session starts)."""
+        self.data[:, : self.length] = np.nan
+        self.ts[: self.length] = _NAT
+        self.length = 0
+
+
+def _grow(arr: np.ndarray, n: int, fill: object) -> np.ndarray:
+    """arr extended along its last axis to n entries with fill."""
+    out = np.full((*arr.shape[:-1], n), fill, arr.dtype)
+    out[..., : arr.shape[-1]] = arr
+    return out
+
+
+class SessionData:
+    """Bars, symbols and indicators of one running session, columnar over symbols."""
+
+    def __init__(
+        self,
+        store: BarLoader | None = None,
+        *,
+        calendar: Sessions | None = None,
+        tz: str = EXCHANGE_TZ,
+        capacity: int | None = None,
+        symbol_capacity: int = 64,
+    ) -> None:
+        self.store = store
+        self.calendar = calendar
+        self.tz = tz
+        self.requirements = RequirementAnalyzer()
+        self._capacity = capacity
+        self._width = symbol_capacity
+        self._symbols: list[str] = []
+        self._column: dict[str, int] = {}
+        self._in_session = np.zeros(symbol_capacity, bool)
+        self._live = np.zeros(symbol_capacity, bool)
+        self._pending: list[int] = []
+        self._frames: dict[str, _Frame] = {}
+        #: per interval: first frame row a column owns, last row it had a bar (-1: none)
+        self._since: dict[str, np.ndarray] = {}
+        self._last_row: dict[str, np.ndarray] = {}
+        #: per interval: each column's newest bar from before its frame rows (field x symbol)
+        self._before: dict[str, np.ndarray] = {}
+        self._kernels: dict[IndicatorConfig, Kernel] = {}
+        self._now: np.datetime64 | None = None
+
+    # -- symbols -------------------------------------------------------------------------
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Every tracked symbol, in column order."""
+        return tuple(self._symbols)
+
+    def index(self, symbols: str | Iterable[str]) -> np.ndarray:
+        """Column of each symbol (-1 for one not tracked)."""
+        names = [symbols] if isinstance(symbols, str) else list(symbols)
+        return np.array([self._column.get(s, -1) for s in names], dtype=np.intp)
+
+    def in_session(self) -> np.ndarray:
+        """True for tracked symbols that are in the session."""
+        return self._in_session[: len(self._symbols)].copy()
+
+    def track(self, symbols: Iterable[str]) -> None:
+        """Add symbols to the scan universe; their history loads when first read."""
+        for col in self._columns(symbols):
+            if not self._live[col] and col not in self._pending:
+                self._pending.append(col)
+
+    def add_symbol(self, symbol: str) -> bool:
+        """Bring a symbol into the session, warmed up; False if it already was in it."""
+        return bool(self.add_symbols([symbol])[0])
+
+    def add_symbols(self, symbols: Iterable[str]) -> np.ndarray:
+        """Bring symbols into the session, warmed up; True for each that was not in it."""
+        cols = self._columns(symbols)
+        added = ~self._in_session[cols]
+        cold = np.unique(cols[~self._live[cols]])
+        self._warm(cold)
+        self._in_session[cols] = True
+        return added
+
+    def remove_symbol(self, symbol: str) -> bool:
+        """Take a symbol out of the session; it keeps its column but gets no more bars."""
+        col = self._column.get(symbol)
+        if col is None or not (self._in_session[col] or self._live[col]):
+            return False
+        self._in_session[col] = False
+        self._live[col] = False
+        for interval in self._frames:
+            self._last_row[interval][col] = -1
+            self._before[interval][:, col] = np.nan
+        return True
+
+    def _columns(self, symbols: Iterable[str]) -> np.ndarray:
+        """Columns of these symbols, adding the new ones."""
+        names = [symbols] if isinstance(symbols, str) else list(symbols)
+        fresh = list(dict.fromkeys(s for s in names if s not in self._column))
+        if fresh:
+            need = len(self._symbols) + len(fresh)
+            if need > self._width:
+                self._widen(max(need, self._width + self._width // 2))
+            for s in fresh:
+                self._column[s] = len(self._symbols)
+                self._symbols.append(s)
+        return np.array([self._column[s] for s in names], dtype=np.intp)
+
+    def _widen(self, width: int) -> None:
+        self._width = width
+        self._in_session = _grow(self._in_session, width, False)
+        self._live = _grow(self._live, width, False)
+        for interval, frame in self._frames.items():
+            frame.widen(width)
+            self._since[interval] = _grow(self._since[interval], width, 0)
+            self._last_row[interval] = _grow(self._last_row[interval], width, -1)
+            self._before[interval] = _grow(self._before[interval], width, np.nan)
+        for kernel in self._kernels.values():
+            kernel.resize(width)
+
+    def _frame(self, interval: str) -> _Frame:
+        frame = self._frames.get(interval)
+        if frame is None:
+            if interval not in INTERVAL_MINUTES:
+                raise ValueError(f"unknown interval {interval!r}")
+            minutes = INTERVAL_MINUTES[interval]
+            rows = self._capacity or (REGULAR_MINUTES // minutes + 1 if minutes else 256)
+            frame = self._frames[interval] = _Frame(interval, rows, self._width)
+            self._since[interval] = np.zeros(self._width, np.int64)
+            self._last_row[interval] = np.full(self._width, -1, np.int64)
+            self._before[interval] = np.full((len(FIELDS), self._width), np.nan)
+        return frame
+
+    # -- indicators ----------------------------------------------------------------------
+
+    def add_indicator(self, symbols: str | Sequence[str] | None, config: IndicatorConfig) -> None:
+        """Register an indicator (for these symbols, all tracked when None) and warm it up.
+
+        Kernels run vectorized over every column, so the indicator is computed for all
+        tracked symbols; ``symbols`` sets whose history requirement it adds to (and
+        tracks them).
+        """
+        names = None if symbols is None else ([symbols] if isinstance(symbols, str) else symbols)
+        if names is not None:
+            self.track(names)
+        self.requirements.add_indicator(config, names)
+        if config not in self._kernels:
+            self._frame(config.interval)
+            kernel = self._kernels[config] = kernel_for(config, self._width)
+            self._warm(np.flatnonzero(self._live), [kernel])
+
+    def add_requirements(self, requirements: dict, symbols: Sequence[str] | None = None) -> None:
+        """Register a scanner's ``symbol_requirements`` (e.g. {"history": {"1d": 30}})."""
+        self.requirements.add_requirements(requirements, symbols)
+
+    def indicator(self, config: IndicatorConfig) -> IndicatorValues:
+        """An indicator over all tracked symbols (registered and warmed up on first use)."""
+        if config not in self._kernels:
+            self.add_indicator(None, config)
+        self._load_pending()
+        kernel = self._kernels[config]
+        if config.interval != "1d" and self._now is not None:
+            kernel.session = int(session_ids(np.array([self._now - 1]), "1m", self.tz)[0])
+        read = kernel.read()
+        n = len(self._symbols)
+        live = self._live[:n]
+        return IndicatorValues(np.where(live, read.values[:n], np.nan), read.valid[:n] & live)
+
+    # -- time and bars -------------------------------------------------------------------
+
+    @property
+    def current_time(self) -> pd.Timestamp | None:
+        """The session clock (UTC): the close of the newest bar, or as set."""
+        return None if self._now is None else pd.Timestamp(self._now).tz_localize("UTC")
+
+    def set_time(self, when: object) -> None:
+        """Move the clock forward (e.g. to pre-market); naive times are UTC."""
+        stamp = pd.Timestamp(when)
+        stamp = stamp.tz_convert("UTC").tz_localize(None) if stamp.tz is not None else stamp
+        now = stamp.to_datetime64().astype("datetime64[ns]")
+        if self._now is None or now > self._now:
+            self._now = now
+
+    def _close_time(self, interval: str, ts: np.datetime64) -> np.datetime64:
+        minutes = INTERVAL_MINUTES[interval]
+        if minutes:
+            return ts + np.timedelta64(minutes, "m")
+        next_day = pd.Timestamp(ts.astype("datetime64[D]") + np.timedelta64(1, "D"))
+        close = next_day.tz_localize(self.tz).tz_convert("UTC").tz_localize(None)
+        return close.to_datetime64().astype("datetime64[ns]")
+
+    def _horizon(self, interval: str) -> np.datetime64 | None:
+        """Exclusive upper bound on the ts of bars closed by now."""
+        if self._now is None:
+            return None
+        minutes = INTERVAL_MINUTES[interval]
+        if minutes:
+            return self._now - np.timedelta64(minutes, "m") + np.timedelta64(1, "ns")
+        local = pd.Timestamp(self._now).tz_localize("UTC").tz_convert(self.tz)
+        return np.datetime64(local.date(), "D").astype("datetime64[ns]")
+
+    def advance(
+        self,
+        interval: str,
+        ts: np.datetime64,
+        index: np.ndarray,
+        open: np.ndarray,
+        high: np.ndarray,
+        low: np.ndarray,
+        close: np.ndarray,
+        volume: np.ndarray,
+    ) -> None:
+        """Append one cross-section: the bars starting at ts of the columns in ``index``.
+
+        Bars of columns not live in the session (not loaded, or removed) and bars with
+        a NaN close are dropped. Raises ValueError for a ts not after the previous one.
+        """
+        ts = np.datetime64(ts, "ns")
+        frame = self._frame(interval)
+        session = int(session_ids(np.array([ts]), interval, self.tz)[0])
+        if INTERVAL_MINUTES[interval] and frame.session not in (None, session):
+            self._roll(interval)
+        frame.session = session
+        row = frame.append(ts)
+        keep = self._live[index] & ~np.isnan(close)
+        if not keep.all():
+            index, open, high, low, close, volume = (
+                a[keep] for a in (index, open, high, low, close, volume)
+            )
+        for i, values in enumerate((open, high, low, close, volume)):
+            frame.data[i, row, index] = values
+        self._last_row[interval][index] = row
+        bar = Bar(open, high, low, close, volume, session)
+        for config, kernel in self._kernels.items():
+            if config.interval == interval:
+                kernel.update(index, bar)
+        self.set_time(self._close_time(interval, ts).astype("datetime64[ns]"))
+
+    def replay(self, bars: Bars) -> int:
+        """Advance through Bars (sorted by ts) one cross-section at a time; the count."""
+        column = self.index(bars.symbols)
+        code = column[bars.code] if len(bars) else np.empty(0, np.intp)
+        bounds = np.flatnonzero(bars.ts[1:] != bars.ts[:-1]) + 1
+        starts = np.r_[0, bounds] if len(bars) else np.empty(0, np.intp)
+        ends = np.r_[bounds, len(bars)] if len(bars) else starts
+        fields = [getattr(bars, f) for f in FIELDS]
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            idx = code[lo:hi]
+            known = idx >= 0
+            cut = slice(lo, hi) if known.all() else np.arange(lo, hi)[known]
+            self.advance(bars.interval, bars.ts[lo], idx[known], *(f[cut] for f in fields))
+        return len(starts)
+
+    def _roll(self, interval: str) -> None:
+        """Start a new session in the frame, remembering each column's newest bar."""
+        frame = self._frames[interval]
+        last = self._last_row[interval]
+        has = np.flatnonzero(last >= 0)
+        self._before[interval][:, has] = frame.data[:, last[has], has]
+        last[:] = -1
+        self._since[interval][:] = 0
+        frame.clear()
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def latest(self, field: str, interval: str = "1m") -> np.ndarray:
+        """Each tracked symbol's newest visible bar's field (NaN when it has none)."""
+        if field not in _FIELD:
+            raise ValueError(f"unknown bar field {field!r} (known: {', '.join(FIELDS)})")
+        self._load_pending()
+        n = len(self._symbols)
+        frame = self._frame(interval)
+        i = _FIELD[field]
+        out = self._before[interval][i, :n].copy()
+        rows = self._last_row[interval][:n]
+        has = np.flatnonzero(rows >= 0)
+        out[has] = frame.data[i, rows[has], has]
+        return out
+
+    def history(self, symbol: str, interval: str, bars: int | None = None) -> Bars:
+        """A symbol's visible bars, oldest first: the last ``bars`` of them.
+
+        Bars from before the session's frame come from the store; with ``bars`` None,
+        as far back as the registered requirements reach.
+        """
+        col = self._column.get(symbol)
+        if col is None:
+            return empty_bars(interval, (symbol,))
+        self._load_pending()
+        frame = self._frame(interval)
+        rows = np.arange(self._since[interval][col], frame.length)
+        rows = rows[~np.isnan(frame.data[_FIELD["close"], rows, col])]
+        recent = [frame.data[i, rows, col] for i in range(len(FIELDS))]
+        ts = frame.ts[rows]
+        if bars is None or len(rows) < bars:
+            end = ts[0] if len(ts) else self._horizon(interval)
+            older = self._load(interval, [symbol], bars, end)
+            ts = np.concatenate([older.ts, ts])
+            recent = [
+                np.concatenate([getattr(older, f), r]) for f, r in zip(FIELDS, recent, strict=True)
+            ]
+        take = slice(None) if bars is None else slice(max(len(ts) - bars, 0), None)
+        code = np.zeros(len(ts[take]), np.int32)
+        return Bars(interval, (symbol,), code, ts[take], *(r[take] for r in recent))
+
+    # -- warm-up -------------------------------------------------------------------------
+
+    def _load(
+        self, interval: str, symbols: Sequence[str], bars: int | None, end: np.datetime64 | None
+    ) -> Bars:
+        """Store bars before ``end`` reaching back ``bars`` (the requirement when None)."""
+        if self.store is None or end is None or self._now is None:
+            return empty_bars(interval, tuple(symbols))
+        need = self.requirements.needs().get(interval, Need()) if bars is None else Need(bars)
+        start = history_start(pd.Timestamp(self._now), interval, need, self._sessions(), self.tz)
+        return self.store.load(interval, list(symbols), start, end)
+
+    def _sessions(self) -> Sessions:
+        return self.calendar or default_sessions()
+
+    def _load_pending(self) -> None:
+        """Warm up the universe tracked so far (the lazy load a first read triggers)."""
+        if self._pending:
+            cols, self._pending = np.array(self._pending, np.intp), []
+            self._warm(cols[~self._live[cols]])
+
+    def _warm(self, cols: np.ndarray, kernels: list[Kernel] | None = None) -> None:
+        """Rebuild indicator state (all kernels, or these) of columns from store history."""
+        if not len(cols):
+            return
+        rebase = kernels is None
+        configs = [c for c, k in self._kernels.items() if kernels is None or k in kernels]
+        intervals = {c.interval for c in configs}
+        if rebase:
+            intervals |= set(self.requirements.needs())
+        for interval in intervals:
+            self._frame(interval)
+            mine = [self._kernels[c] for c in configs if c.interval == interval]
+            for lo in range(0, len(cols), WARM_CHUNK):
+                chunk = cols[lo : lo + WARM_CHUNK]
+                names = [self._symbols[c] for c in chunk]
+                history = self._load(interval, names, None, self._horizon(interval))
+                self._warm_chunk(interval, chunk, history, mine, rebase)
+        if rebase:
+            self._live[cols] = True
+
+    def _warm_chunk(
+        self,
+        interval: str,
+        cols: np.ndarray,
+        history: Bars,
+        kernels: list[Kernel],
+        rebase: bool,
+    ) -> None:
+        """Run kernels over one chunk's history matrix; reset the chunk's frame bookkeeping."""
+        where = {s: i for i, s in enumerate(self._symbols[c] for c in cols)}
+        position = np.array([where.get(s, -1) for s in history.symbols], np.intp)
+        pos = position[history.code] if len(history) else np.empty(0, np.intp)
+        times, col_of_row = np.unique(history.ts, return_inverse=True)
+        matrix = np.full((len(FIELDS), len(cols), len(times)), np.nan)
+        ok = pos >= 0
+        for i, f in enumerate(FIELDS):
+            matrix[i, pos[ok], col_of_row.reshape(-1)[ok]] = getattr(history, f)[ok]
+        sessions = session_ids(times, interval, self.tz)
+        for kernel in kernels:
+            kernel.warm(cols, sessions, *matrix)
+        if rebase:
+            frame = self._frames[interval]
+            self._since[interval][cols] = frame.length
+            self._last_row[interval][cols] = -1
+            present = ~np.isnan(matrix[_FIELD["close"]])
+            last = np.where(
+                present.any(axis=1), present.shape[1] - 1 - present[:, ::-1].argmax(1), -1
+            )
+            before = np.full((len(FIELDS), len(cols)), np.nan)
+            seen = np.flatnonzero(last >= 0)
+            before[:, seen] = matrix[:, seen, last[seen]]
+            self._before[interval][:, cols] = before

@@ -1,0 +1,247 @@
+"""SessionData: columnar advance, reads, warm-up, lazy universe, no look-ahead, leave/rejoin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner_core.bars import FIELDS, Bars
+from scanner_core.indicators import Bar, IndicatorConfig, kernel_for, session_ids
+from scanner_core.session import SessionData
+
+T0 = np.datetime64("2019-02-12T14:30", "ns")  # 09:30 New York
+MINUTE = np.timedelta64(1, "m")
+RSI = IndicatorConfig("rsi", 5, "1m")
+EMA = IndicatorConfig("ema", 4, "1m")
+CONFIGS = (RSI, EMA, IndicatorConfig("vwap", 1, "1m"), IndicatorConfig("volume_ratio", 3, "1m"))
+
+
+class FakeStore:
+    """A store over one Bars, recording every query."""
+
+    def __init__(self, bars: Bars) -> None:
+        self.bars = bars
+        self.queries: list[tuple] = []
+
+    def load(self, interval, symbols=None, start=None, end=None) -> Bars:
+        self.queries.append((interval, tuple(symbols or ()), start, end))
+        b = self.bars
+        keep = np.ones(len(b), bool) if interval == b.interval else np.zeros(len(b), bool)
+        if symbols is not None:
+            keep &= np.isin(np.asarray(b.symbols)[b.code], list(symbols))
+        if start is not None:
+            keep &= b.ts >= np.datetime64(start, "ns")
+        if end is not None:
+            keep &= b.ts < np.datetime64(end, "ns")
+        return b.take(keep)
+
+
+def make_bars(symbols, n_times, seed=0, gap=0.0, start=T0) -> Bars:
+    """Random-walk 1m bars, sorted by (ts, code), with a share of bars missing."""
+    rng = np.random.default_rng(seed)
+    times = start + np.arange(n_times) * MINUTE
+    t, c = np.meshgrid(np.arange(n_times), np.arange(len(symbols)), indexing="ij")
+    keep = rng.uniform(size=t.shape) >= gap
+    t, c = t[keep], c[keep]
+    close = 50 + rng.normal(0, 0.5, len(t)).cumsum()
+    spread = rng.uniform(0.01, 0.3, len(t))
+    vol = rng.integers(1, 1000, len(t)).astype(float)
+    return Bars(
+        "1m",
+        tuple(symbols),
+        c.astype(np.int32),
+        times[t],
+        close + rng.uniform(-0.1, 0.1, len(t)),
+        close + spread,
+        close - spread,
+        close,
+        vol,
+    )
+
+
+def full_history_value(bars: Bars, symbol: str, config: IndicatorConfig, until) -> float:
+    """The indicator over every bar of the symbol that starts before ``until``."""
+    one = bars.for_symbol(symbol)
+    one = one.take(one.ts < until)
+    kernel = kernel_for(config, 1)
+    sessions = session_ids(one.ts, "1m")
+    for i in range(len(one)):
+        fields = (np.array([getattr(one, f)[i]]) for f in FIELDS)
+        kernel.update(np.array([0]), Bar(*fields, int(sessions[i])))
+    return float(kernel.read().values[0])
+
+
+def replay_until(session: SessionData, bars: Bars, until) -> None:
+    session.replay(bars.take(bars.ts < until))
+
+
+def test_advance_writes_a_cross_section_and_latest_reads_it():
+    s = SessionData()
+    s.add_symbols(["A", "B", "C"])
+    s.advance("1m", T0, np.array([2, 0]), *(np.array([1.0, 2.0]),) * 4, np.array([10.0, 20.0]))
+    s.advance("1m", T0 + MINUTE, np.array([0]), *(np.array([3.0]),) * 4, np.array([30.0]))
+    close = s.latest("close")
+    assert close[0] == 3.0 and np.isnan(close[1]) and close[2] == 1.0
+    assert s.current_time == pd.Timestamp(T0 + 2 * MINUTE).tz_localize("UTC")
+    assert s.history("A", "1m").close.tolist() == [2.0, 3.0]
+    np.testing.assert_array_equal(s.history("A", "1m", bars=1).ts, [T0 + MINUTE])
+    assert s.index(["C", "Z", "A"]).tolist() == [2, -1, 0]
+    with pytest.raises(ValueError, match="out of order"):
+        s.advance("1m", T0, np.array([0]), *(np.array([1.0]),) * 5)
+    with pytest.raises(ValueError, match="'vwap'"):
+        s.latest("vwap")
+
+
+def test_frame_grows_past_its_capacity_and_symbols_past_theirs():
+    bars = make_bars([f"S{i}" for i in range(9)], 40, seed=1)
+    s = SessionData(capacity=4, symbol_capacity=2)
+    s.add_symbols(bars.symbols)
+    s.add_indicator(None, EMA)
+    assert s.replay(bars) == 40
+    hist = s.history("S8", "1m")
+    np.testing.assert_array_equal(hist.close, bars.for_symbol("S8").close)
+    expected = full_history_value(bars, "S3", EMA, T0 + 40 * MINUTE)
+    assert s.indicator(EMA).values[3] == expected
+
+
+def test_symbol_added_mid_session_is_valid_at_once_and_equals_full_history():
+    bars = make_bars(["A", "B", "C"], 60, seed=2, gap=0.2)
+    store = FakeStore(bars)
+    s = SessionData(store)
+    s.add_symbols(["A", "B"])
+    for config in CONFIGS:
+        s.add_indicator(None, config)
+    at = T0 + 41 * MINUTE
+    replay_until(s, bars, at)
+    assert s.add_symbol("C") is True
+    assert s.add_symbol("C") is False
+    c = s.index("C")[0]
+    for config in CONFIGS:
+        read = s.indicator(config)
+        assert read.valid[c], config
+        assert read.values[c] == pytest.approx(full_history_value(bars, "C", config, at), abs=1e-9)
+    replay_until(s, bars.take(bars.ts >= at), T0 + 60 * MINUTE)
+    for config in CONFIGS:
+        expected = full_history_value(bars, "C", config, T0 + 60 * MINUTE)
+        assert s.indicator(config).values[c] == pytest.approx(expected, abs=1e-9)
+
+
+def test_warm_up_never_reads_bars_that_have_not_closed():
+    bars = make_bars(["A", "B"], 30, seed=3)
+    store = FakeStore(bars)
+    s = SessionData(store)
+    s.add_symbols(["A"])
+    s.add_indicator(None, RSI)
+    replay_until(s, bars, T0 + 10 * MINUTE)
+    s.add_symbol("B")
+    now = s.current_time.tz_convert(None).to_datetime64()
+    for _, _, _, end in store.queries:
+        visible = bars.ts[bars.ts < np.datetime64(end, "ns")]
+        assert (visible + MINUTE <= now).all()
+    assert s.history("B", "1m").ts.max() == T0 + 9 * MINUTE
+
+
+@settings(max_examples=25, deadline=None)
+@given(cut=st.integers(5, 25), extra=st.integers(1, 20), seed=st.integers(0, 1000))
+def test_appending_later_bars_to_the_store_changes_nothing_at_t(cut, extra, seed):
+    base = make_bars(["A", "B"], cut + extra, seed=seed, gap=0.1)
+    early = base.take(base.ts < T0 + cut * MINUTE)
+    results = []
+    for store_bars in (early, base):
+        s = SessionData(FakeStore(store_bars))
+        s.add_symbols(["A"])
+        s.add_indicator(None, RSI)
+        replay_until(s, base, T0 + cut * MINUTE)
+        s.add_symbol("B")
+        results.append((s.indicator(RSI).values, s.history("B", "1m").ts, s.latest("close")))
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_universe_loads_lazily_on_first_read():
+    bars = make_bars(["A", "B", "C"], 20, seed=4)
+    store = FakeStore(bars)
+    s = SessionData(store)
+    s.add_indicator(None, EMA)
+    s.track(["A", "B", "C"])
+    s.set_time(T0 + 10 * MINUTE)
+    assert store.queries == []
+    assert not s.in_session().any()
+    values = s.indicator(EMA)
+    assert len(store.queries) == 1 and sorted(store.queries[0][1]) == ["A", "B", "C"]
+    assert values.valid.all()
+    assert values.values[1] == full_history_value(bars, "B", EMA, T0 + 10 * MINUTE)
+    s.latest("close")
+    assert len(store.queries) == 1
+
+
+def test_symbol_that_leaves_and_rejoins_never_replays_missed_bars():
+    bars = make_bars(["A", "B"], 40, seed=5)
+    s = SessionData(FakeStore(bars))
+    twin = SessionData(FakeStore(bars))
+    for session in (s, twin):
+        session.add_symbols(["A", "B"])
+        session.add_indicator(None, RSI)
+    replay_until(s, bars, T0 + 10 * MINUTE)
+    assert s.remove_symbol("B") is True
+    assert not s.in_session()[1]
+    assert np.isnan(s.indicator(RSI).values[1])
+    replay_until(s, bars.take(bars.ts >= T0 + 10 * MINUTE), T0 + 25 * MINUTE)
+    assert np.isnan(s.latest("close")[1])
+    assert s.add_symbol("B") is True
+    replay_until(s, bars.take(bars.ts >= T0 + 25 * MINUTE), T0 + 26 * MINUTE)
+    replay_until(twin, bars, T0 + 26 * MINUTE)
+    # the missed minutes were neither skipped nor fed twice: B is exactly where it would be
+    kernel, twin_kernel = s._kernels[RSI], twin._kernels[RSI]
+    assert kernel.count[1] == twin_kernel.count[1] == 26
+    assert kernel.gain[1] == twin_kernel.gain[1]
+    hist = s.history("B", "1m")
+    np.testing.assert_array_equal(hist.ts, T0 + np.arange(26) * MINUTE)
+    assert s.latest("close")[1] == bars.for_symbol("B").close[25]
+
+
+def test_new_session_clears_the_frame_and_history_reaches_back_through_the_store():
+    day1 = make_bars(["A"], 5, seed=6)
+    day2 = make_bars(["A"], 5, seed=7, start=T0 + np.timedelta64(1, "D"))
+    both = Bars(
+        "1m",
+        ("A",),
+        *(np.concatenate([getattr(day1, f), getattr(day2, f)]) for f in ("code", "ts", *FIELDS)),
+    )
+    s = SessionData(FakeStore(both))
+    s.add_symbols(["A"])
+    dv = IndicatorConfig("day_volume", 1, "1m")
+    s.add_indicator(None, dv)
+    s.replay(day1)
+    assert s.indicator(dv).values[0] == day1.volume.sum()
+    s.replay(day2.take(np.arange(2)))
+    assert s._frames["1m"].length == 2
+    assert s.indicator(dv).values[0] == day2.volume[:2].sum()
+    hist = s.history("A", "1m", bars=4)
+    np.testing.assert_array_equal(hist.ts, np.r_[day1.ts[-2:], day2.ts[:2]])
+
+
+def test_indicator_added_mid_session_is_warm_for_live_symbols():
+    bars = make_bars(["A", "B"], 30, seed=8)
+    s = SessionData(FakeStore(bars))
+    s.add_symbols(["A", "B"])
+    replay_until(s, bars, T0 + 20 * MINUTE)
+    read = s.indicator(RSI)
+    assert read.valid.all()
+    assert read.values[0] == full_history_value(bars, "A", RSI, T0 + 20 * MINUTE)
+
+
+def test_scanner_history_requirement_is_loaded():
+    bars = make_bars(["A"], 30, seed=9)
+    store = FakeStore(bars)
+    s = SessionData(store)
+    s.add_requirements({"history": {"1m": 12}})
+    s.set_time(T0 + 20 * MINUTE)
+    s.add_symbol("A")
+    assert s.latest("close")[0] == bars.close[19]
+    assert len(s.history("A", "1m", 12)) == 12
+    with pytest.raises(ValueError, match=r"history\.1m"):
+        s.add_requirements({"history": {"1m": "lots"}})
