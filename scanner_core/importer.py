@@ -30,14 +30,18 @@ Rules (each rejected row is counted by kind, with its file and row number):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 from attrs import define, field
 
 from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars
+
+if TYPE_CHECKING:
+    from scanner_core.store import WriteStats
 
 #: Row kinds that reject a row, in the order they are checked.
 REJECT_KINDS = (
@@ -67,6 +71,7 @@ _DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%m/%d/%Y", "%m/%d/%Y %H:%M:%S",
     "%m/%d/%Y %H:%M", "%d-%b-%y", "%d-%b-%Y", "%Y%m%d", "ISO8601",
 )  # fmt: skip
+_DATA_FILE = re.compile(r"\.(csv|parquet|pq)(\.gz)?$", re.IGNORECASE)
 _SUFFIXES = re.compile(r"(\.csv|\.parquet|\.pq|\.txt)?(\.gz)?$", re.IGNORECASE)
 
 
@@ -84,7 +89,6 @@ class FileReport:
     collapsed: int = 0
     warnings: list[str] = field(factory=list)
     error: str | None = None
-    stored: object = None  # store.WriteStats once written
 
     def add(self, kind: str, rows: np.ndarray, details: list[str] | None = None) -> None:
         """Count rows (file row numbers) under a kind, keeping the first few as examples."""
@@ -106,9 +110,6 @@ class FileReport:
         )
         if self.collapsed:
             head += f", exact duplicates collapsed {self.collapsed}"
-        if self.stored is not None:
-            s = self.stored
-            head += f"; store: +{s.added} new, {s.replaced} replaced, {s.unchanged} unchanged"
         out = [head]
         for kind, n in self.rejected.items():
             out.append(f"  {kind}: {n}  e.g. {', '.join(self.examples.get(kind, []))}")
@@ -121,6 +122,7 @@ class ImportReport:
     """The reports of every file in one import."""
 
     files: list[FileReport] = field(factory=list)
+    stored: dict[str, WriteStats] = field(factory=dict)
 
     def totals(self) -> dict[str, int]:
         """Rows read, accepted, rejected and collapsed over all files, plus rejected per kind."""
@@ -141,6 +143,11 @@ class ImportReport:
             f"total: {t['files']} file(s) ({t['failed_files']} rejected), read {t['rows_read']}, "
             f"accepted {t['rows_accepted']}, rejected {t['rejected']}, collapsed {t['collapsed']}"
         )
+        for interval, s in self.stored.items():
+            lines.append(
+                f"store {interval}: +{s.added} new, {s.replaced} replaced, {s.unchanged} unchanged"
+                + (f", {s.superseded} superseded by a later file" if s.superseded else "")
+            )
         return "\n".join(lines)
 
 
@@ -150,6 +157,17 @@ class ParsedFile:
 
     bars: Bars | None
     report: FileReport
+
+
+def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
+    """Files named, plus the CSV/Parquet files under folders named (sorted)."""
+    out: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*") if p.is_file() and _DATA_FILE.search(p.name))
+        else:
+            out.append(path)
+    return out
 
 
 def parse_file(

@@ -22,10 +22,13 @@ import pyarrow.parquet as pq
 from attrs import frozen
 
 from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars, empty_bars
-from scanner_core.importer import ImportReport, parse_file
+from scanner_core.importer import ImportReport, expand_paths, parse_file
 
 EXCHANGE_TZ = "America/New_York"
-_DAY_NS = 86_400 * 10**9
+#: Where the CLI keeps the store unless told otherwise (``--store`` or $SCANNER_STORE).
+DEFAULT_ROOT = Path(".scanner") / "store"
+#: Rows gathered from several files before one write, so many small files cost one merge.
+_BATCH_ROWS = 2_000_000
 _SCHEMA = pa.schema(
     [
         ("ts", pa.timestamp("ns")),
@@ -39,17 +42,20 @@ TimeLike = dt.datetime | dt.date | np.datetime64 | pd.Timestamp | str
 
 @frozen
 class WriteStats:
-    """Rows a write added, replaced (same symbol and ts, new values) or found unchanged."""
+    """What a write did: rows added, replaced (same symbol and ts, new values), unchanged,
+    and rows superseded by a later row for the same symbol and ts within the same write."""
 
     added: int = 0
     replaced: int = 0
     unchanged: int = 0
+    superseded: int = 0
 
     def __add__(self, other: WriteStats) -> WriteStats:
         return WriteStats(
-            self.added + other.added,
-            self.replaced + other.replaced,
-            self.unchanged + other.unchanged,
+            *(
+                getattr(self, f) + getattr(other, f)
+                for f in ("added", "replaced", "unchanged", "superseded")
+            )
         )
 
 
@@ -71,15 +77,32 @@ class BarStore:
         symbol: str | None = None,
         tz: str = EXCHANGE_TZ,
     ) -> ImportReport:
-        """Validate and import CSV/Parquet files; see ``scanner_core.importer`` for the rules."""
+        """Validate and import CSV/Parquet files (folders: every such file under them).
+
+        ``timestamps`` defaults to "start" (a stamp is the bar's start); pass "end" for
+        bar-end labelled sources.  See ``scanner_core.importer`` for the validation rules.
+        Files are written in batches per interval; where two files hold the same symbol
+        and time, the later file wins (counted as superseded or replaced).
+        """
         report = ImportReport()
-        for path in paths:
+        pending: dict[str, list[Bars]] = {}
+
+        def flush(name: str) -> None:
+            stats = self.write(concat(pending.pop(name)))
+            report.stored[name] = report.stored.get(name, WriteStats()) + stats
+
+        for path in expand_paths(paths):
             parsed = parse_file(
                 path, timestamps=timestamps, interval=interval, symbol=symbol, tz=tz
             )
-            if parsed.bars is not None and len(parsed.bars):
-                parsed.report.stored = self.write(parsed.bars)
             report.files.append(parsed.report)
+            if parsed.bars is not None and len(parsed.bars):
+                batch = pending.setdefault(parsed.bars.interval, [])
+                batch.append(parsed.bars)
+                if sum(map(len, batch)) >= _BATCH_ROWS:
+                    flush(parsed.bars.interval)
+        for name in list(pending):
+            flush(name)
         return report
 
     def write(self, bars: Bars) -> WriteStats:
@@ -88,14 +111,14 @@ class BarStore:
             raise ValueError(f"unknown interval {bars.interval!r}")
         if not len(bars):
             return WriteStats()
-        bars = normalize(bars)
+        bars, superseded = _keep_last(normalize(bars))
         folder = self.root / bars.interval
         folder.mkdir(parents=True, exist_ok=True)
         keys = self._partition_keys(bars.interval, bars.ts)
         bounds = np.flatnonzero(keys[1:] != keys[:-1]) + 1
-        stats = WriteStats()
+        stats = WriteStats(superseded=superseded)
         for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(bars)], strict=True):
-            part = bars.take(np.arange(lo, hi)) if (lo, hi) != (0, len(bars)) else bars
+            part = bars.take(slice(lo, hi))
             path = folder / f"{keys[lo]}.parquet"
             if path.exists():
                 part, part_stats = merge(_read(path, bars.interval), part)
@@ -239,40 +262,38 @@ def normalize(bars: Bars) -> Bars:
     return Bars(bars.interval, tuple(names[order]), code[rows], bars.ts[rows], **cols)
 
 
+def concat(parts: Sequence[Bars]) -> Bars:
+    """Rows of several Bars of one interval, in the given order, under one sorted dictionary."""
+    symbols = tuple(sorted(set().union(*(p.symbols for p in parts))))
+    lookup = np.asarray(symbols, dtype=str)
+    code = [np.searchsorted(lookup, np.asarray(p.symbols, dtype=str))[p.code] for p in parts]
+    cols = {f: np.concatenate([getattr(p, f) for p in parts]) for f in ("ts", *FIELDS)}
+    return Bars(parts[0].interval, symbols, np.concatenate(code).astype(np.int32), **cols)
+
+
+def _keep_last(bars: Bars) -> tuple[Bars, int]:
+    """Normalized bars with only the last row of each (ts, code), and how many were dropped."""
+    repeated = (bars.ts[1:] == bars.ts[:-1]) & (bars.code[1:] == bars.code[:-1])
+    if not repeated.any():
+        return bars, 0
+    return bars.take(np.r_[~repeated, True]), int(repeated.sum())
+
+
 def merge(old: Bars, new: Bars) -> tuple[Bars, WriteStats]:
     """Union of two normalized Bars; on equal (symbol, ts) the new row wins."""
-    symbols = tuple(sorted(set(old.symbols) | set(new.symbols)))
-    lookup = np.asarray(symbols)
-    code = np.concatenate(
-        [
-            np.searchsorted(lookup, np.asarray(b.symbols, dtype=str))[b.code].astype(np.int32)
-            for b in (old, new)
-            if len(b)
-        ]
-    )
-    ts = np.concatenate([old.ts, new.ts])
-    cols = {f: np.concatenate([getattr(old, f), getattr(new, f)]) for f in FIELDS}
+    both = concat([old, new])
     source = np.r_[np.zeros(len(old), np.int8), np.ones(len(new), np.int8)]
-    rows = np.lexsort((source, code, ts))
-    code, ts, source = code[rows], ts[rows], source[rows]
-    cols = {f: v[rows] for f, v in cols.items()}
+    rows = np.lexsort((source, both.code, both.ts))
+    both, source = both.take(rows), source[rows]
     # A repeated key is always (old, new) next to each other after the sort.
-    repeated = (ts[1:] == ts[:-1]) & (code[1:] == code[:-1])
+    repeated = (both.ts[1:] == both.ts[:-1]) & (both.code[1:] == both.code[:-1])
     same = repeated.copy()
-    for v in cols.values():
+    for f in FIELDS:
+        v = getattr(both, f)
         same &= (v[1:] == v[:-1]) | (np.isnan(v[1:]) & np.isnan(v[:-1]))
-    keep = np.r_[~repeated, True]
-    merged = Bars(
-        new.interval, symbols, code[keep], ts[keep], **{f: v[keep] for f, v in cols.items()}
-    )
-    n_repeated = int(repeated.sum())
-    n_same = int(same.sum())
-    stats = WriteStats(
-        added=int((source == 1).sum()) - n_repeated,
-        replaced=n_repeated - n_same,
-        unchanged=n_same,
-    )
-    return merged, stats
+    n_repeated, n_same = int(repeated.sum()), int(same.sum())
+    stats = WriteStats(added=len(new) - n_repeated, replaced=n_repeated - n_same, unchanged=n_same)
+    return both.take(np.r_[~repeated, True]), stats
 
 
 def _write(path: Path, bars: Bars) -> None:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner_core.bars import FIELDS, Bars
-from scanner_core.store import BarStore, local_ns
+from scanner_core.store import BarStore, concat, local_ns
 
 NY = ZoneInfo("America/New_York")
 
@@ -146,3 +146,12 @@ def test_writes_in_pieces_equal_one_write_and_ranges_match_masks(tmp_path_factor
     lo, hi = bars.ts.min() + np.timedelta64(a, "m"), bars.ts.min() + np.timedelta64(b, "m")
     got = whole.load("1m", start=lo, end=hi)
     assert rows(got) == rows(bars.take((bars.ts >= lo) & (bars.ts < hi)))
+
+
+def test_a_later_row_for_the_same_key_in_one_write_wins(tmp_path):
+    store = BarStore(tmp_path)
+    first = minute_bars(("A",), "2019-02-11", 3)
+    later = Bars("1m", ("A",), first.code, first.ts, *(getattr(first, f) * 2 for f in FIELDS))
+    stats = store.write(concat([first, later]))
+    assert (stats.added, stats.superseded) == (3, 3)
+    np.testing.assert_array_equal(store.load("1m").close, later.close)
