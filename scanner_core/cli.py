@@ -81,3 +81,58 @@ def check_command(config: str) -> None:
         raise SystemExit(1)
     enabled = sum(1 for s in session.scanners if s.enabled)
     click.echo(f"{config}: ok ({enabled} scanners enabled)")
+
+
+@main.group("data")
+def data_group() -> None:
+    """Manage the local bar store."""
+
+
+@data_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--store",
+    "root",
+    envvar="SCANNER_STORE",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Store folder (default: $SCANNER_STORE or .scanner/store).",
+)
+@click.option(
+    "--timestamps",
+    type=click.Choice(["start", "end"]),
+    default="start",
+    show_default=True,
+    help="What a bar's stamp marks: its start, or its end (Alpha Vantage).",
+)
+@click.option(
+    "--interval", default=None, help="Bar interval (1m, 5m, 15m, 1h, 1d); inferred if omitted."
+)
+@click.option(
+    "--symbol", default=None, help="Symbol for every row, overriding columns and file names."
+)
+@click.option(
+    "--tz", default="America/New_York", show_default=True, help="Time zone of the file times."
+)
+def data_import_command(
+    paths: tuple[str, ...],
+    root: str | None,
+    timestamps: str,
+    interval: str | None,
+    symbol: str | None,
+    tz: str,
+) -> None:
+    """Validate OHLCV files (CSV, CSV.gz, Parquet, or folders of them) and add them to the store."""
+    from scanner_core.store import DEFAULT_ROOT, BarStore
+
+    store = BarStore(root or DEFAULT_ROOT)
+    try:
+        report = store.import_files(
+            paths, timestamps=timestamps, interval=interval, symbol=symbol, tz=tz
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(report.format())
+    click.echo(f"store: {store.root}")
+    if report.totals()["failed_files"]:
+        raise SystemExit(1)
