@@ -42,7 +42,7 @@ from scanner_core.requirements import (
     history_start,
 )
 
-#: Symbols warmed up per store query, bounding the warm-up matrices' memory.
+#: Symbols per warm-up matrix, bounding its memory.
 WARM_CHUNK = 512
 _FIELD = {f: i for i, f in enumerate(FIELDS)}
 _NAT = np.datetime64("NaT", "ns")
@@ -430,11 +430,10 @@ class SessionData:
         for interval in intervals:
             self._frame(interval)
             mine = [self._kernels[c] for c in configs if c.interval == interval]
+            names = [self._symbols[c] for c in cols]
+            history = self._load(interval, names, None, self._horizon(interval))
             for lo in range(0, len(cols), WARM_CHUNK):
-                chunk = cols[lo : lo + WARM_CHUNK]
-                names = [self._symbols[c] for c in chunk]
-                history = self._load(interval, names, None, self._horizon(interval))
-                self._warm_chunk(interval, chunk, history, mine, rebase)
+                self._warm_chunk(interval, cols[lo : lo + WARM_CHUNK], history, mine, rebase)
         if rebase:
             self._live[cols] = True
 
@@ -450,11 +449,11 @@ class SessionData:
         where = {s: i for i, s in enumerate(self._symbols[c] for c in cols)}
         position = np.array([where.get(s, -1) for s in history.symbols], np.intp)
         pos = position[history.code] if len(history) else np.empty(0, np.intp)
-        times, col_of_row = np.unique(history.ts, return_inverse=True)
-        matrix = np.full((len(FIELDS), len(cols), len(times)), np.nan)
         ok = pos >= 0
+        times, at = np.unique(history.ts[ok], return_inverse=True)
+        matrix = np.full((len(FIELDS), len(cols), len(times)), np.nan)
         for i, f in enumerate(FIELDS):
-            matrix[i, pos[ok], col_of_row.reshape(-1)[ok]] = getattr(history, f)[ok]
+            matrix[i, pos[ok], at.reshape(-1)] = getattr(history, f)[ok]
         sessions = session_ids(times, interval, self.tz)
         for kernel in kernels:
             kernel.warm(cols, sessions, *matrix)
@@ -462,10 +461,10 @@ class SessionData:
             frame = self._frames[interval]
             self._since[interval][cols] = frame.length
             self._last_row[interval][cols] = -1
+            # each column's newest bar: its last non-NaN time in the matrix (-1: none)
             present = ~np.isnan(matrix[_FIELD["close"]])
-            last = np.where(
-                present.any(axis=1), present.shape[1] - 1 - present[:, ::-1].argmax(1), -1
-            )
+            steps = np.arange(len(times))
+            last = np.where(present, steps, -1).max(axis=1, initial=-1)
             before = np.full((len(FIELDS), len(cols)), np.nan)
             seen = np.flatnonzero(last >= 0)
             before[:, seen] = matrix[:, seen, last[seen]]

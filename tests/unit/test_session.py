@@ -245,3 +245,12 @@ def test_scanner_history_requirement_is_loaded():
     assert len(s.history("A", "1m", 12)) == 12
     with pytest.raises(ValueError, match=r"history\.1m"):
         s.add_requirements({"history": {"1m": "lots"}})
+
+
+def test_symbol_without_any_stored_history_joins_with_indicators_not_yet_valid():
+    s = SessionData(FakeStore(make_bars(["A"], 5, seed=10)))
+    s.add_indicator(None, RSI)
+    s.set_time(T0)
+    assert s.add_symbol("NEW") is True
+    assert not s.indicator(RSI).valid[0]
+    assert np.isnan(s.latest("close")[0])
