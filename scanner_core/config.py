@@ -9,7 +9,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import attrs
 import cattrs
@@ -40,6 +40,9 @@ class Marker(enum.Enum):
     UNKNOWN_KEY = "unknown key"
     UNPARSABLE = "cannot parse"
     UNREADABLE = "cannot read"
+
+
+T = TypeVar("T")
 
 
 @frozen
@@ -531,12 +534,31 @@ def parse_config(data: Any, file: str = "<config>", base_dir: Path | None = None
     """Structure an already-parsed config mapping into a SessionConfig, or raise ConfigError."""
     if not isinstance(data, Mapping):
         raise ConfigError([Problem(file, "", data, "a table of settings at the top level")])
+    config = structure(data, SessionConfig, file)
+    return _resolve_paths(config, file, base_dir or Path.cwd())
+
+
+def structure(data: Any, cls: type[T], file: str = "<config>", prefix: str = "") -> T:
+    """Structure a mapping into an attrs class, or raise ConfigError with field paths.
+
+    ``prefix`` is the path of ``data`` inside its file (e.g. ``scanners[0].config``), so
+    a scanner's own settings report paths from the top of the config file.
+    """
+    if not isinstance(data, Mapping):
+        raise ConfigError([Problem(file, prefix, data, "a table of settings")])
     try:
-        config = converter.structure(data, SessionConfig)
+        return converter.structure(data, cls)
     except (ClassValidationError, IterableValidationError) as group:
         problems = [_problem(file, data, path, exc) for path, exc in _leaves(group, [])]
+        if prefix:
+            problems = [attrs.evolve(p, path=_join_paths(prefix, p.path)) for p in problems]
         raise ConfigError(list({str(p): p for p in problems}.values())) from None
-    return _resolve_paths(config, file, base_dir or Path.cwd())
+
+
+def _join_paths(prefix: str, path: str) -> str:
+    if not path:
+        return prefix
+    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
 
 
 def _resolve_paths(config: SessionConfig, file: str, base_dir: Path) -> SessionConfig:

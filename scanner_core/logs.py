@@ -37,8 +37,8 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(message)s")
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        # Messages written with the prefix already keep a single one.
-        if not record.message.startswith(PREFIX):
+        # Messages that carry a prefix already ([SCANNER], [SESSION]) keep their own.
+        if not record.message.startswith("["):
             record.message = f"{PREFIX} {record.message}"
         return super().formatMessage(record)
 

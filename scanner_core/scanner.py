@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from attrs import define, field, frozen
 
@@ -46,9 +46,23 @@ class BaseScanner(abc.ABC):
 
     #: Set by the manager to the entry-point (or config) name of this scanner.
     name: str = ""
+    #: An attrs class for the scanner's ``config`` table; structured (and validated) by
+    #: cattrs into ``self.settings``, with errors naming each bad field's path.
+    settings_class: ClassVar[type | None] = None
 
-    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        *,
+        file: str = "<config>",
+        path: str = "config",
+    ) -> None:
         self.config: dict[str, Any] = dict(config or {})
+        self.settings: Any = None
+        if self.settings_class is not None:
+            from scanner_core.config import structure
+
+            self.settings = structure(self.config, self.settings_class, file, path)
 
     def setup(self, context: ScanContext) -> bool:
         """Prepare for a session (register indicators); return False to opt out."""
