@@ -1,10 +1,26 @@
-"""ScannerManager: loads the configured scanners, runs their lifecycle, hands on their symbols."""
+"""ScannerManager: loads the configured scanners, runs their lifecycle, hands on their symbols.
+
+Threads in live mode
+--------------------
+`submit_scheduled_scans` runs each due scan on a worker thread, so bar ingestion never
+waits for a scan; with a `timeout_seconds` the worker forks the scan into a child it can
+kill (see scanner_core.execution). A worker only *runs* the scan: it touches neither the
+session nor the manager's bookkeeping. Its raw outcome goes into a queue, and `drain()`
+does everything else (checking the result, limits, hooks, adding symbols through the
+callback, history, disabling), on the thread that calls it. The coordinator calls
+`submit_scheduled_scans` and `drain` from its session thread, so the session is only
+ever changed from that one thread. A scan still reads the session while bars arrive:
+in-process (no timeout) it reads the live arrays, forked it reads them as they were at
+the fork.
+"""
 
 from __future__ import annotations
 
 import logging
+import queue
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +28,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pluggy
 
+from scanner_core.execution import TIMEOUT, ScanOutcome, run_scan
+from scanner_core.limits import SessionSymbolCap, check_result
+from scanner_core.logs import get_logger
 from scanner_core.plugins import (
     PluginError,
     PluginInfo,
@@ -20,16 +39,22 @@ from scanner_core.plugins import (
     load_plugin,
     strict_mode,
 )
+from scanner_core.retry import FailureTracker, RetryPolicy, run_with_retries
 from scanner_core.scanner import BaseScanner, ScanContext, ScanResult
+from scanner_core.schedule import Schedule
+from scanner_core.stats import ScanHistory
 
 if TYPE_CHECKING:
+    from scanner_core.calendar import TimeManager
     from scanner_core.config import ScannerConfig
 
-log = logging.getLogger("scanner")
+log = get_logger("manager")
 
 #: Adds the symbols a scan found to the session; may return the ones actually added.
 SymbolsCallback = Callable[[str, list[str], ScanContext], "Iterable[str] | None"]
 ContextFactory = Callable[[str, "ScannerConfig"], ScanContext]
+#: Which scanners are due: a predicate on the name, or a collection of names.
+Due = Callable[[str], bool] | Collection[str]
 
 
 @attrs.define
@@ -38,6 +63,19 @@ class _Loaded:
     info: PluginInfo
     scanner: BaseScanner
     context: ScanContext
+
+
+@attrs.frozen
+class _Finished:
+    """A scan a worker thread ran, waiting for drain() on the session thread."""
+
+    name: str
+    context: ScanContext
+    outcome: ScanOutcome
+
+
+def _no_wait(seconds: float) -> None:
+    """A backtest's sleep: simulated time does not wait for retry backoff."""
 
 
 class ScannerManager:
@@ -54,11 +92,14 @@ class ScannerManager:
         *,
         context_factory: ContextFactory | None = None,
         session_data: Any = None,
-        time_manager: Any = None,
+        time_manager: TimeManager | None = None,
         mode: str = "backtest",
         plugin_manager: ScannerPluginManager | None = None,
         base_dir: Path | None = None,
         clock: Callable[[], datetime] | None = None,
+        max_session_symbols: int | None = None,
+        known_symbols: Callable[[], Collection[str]] | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.configs = list(scanners)
         self.on_symbols = on_symbols
@@ -69,9 +110,21 @@ class ScannerManager:
         self._session_data = session_data
         self._time_manager = time_manager
         self._mode = mode
+        # Called per scan: the universe may grow during a session.
+        self._known_symbols = known_symbols
+        self._sleep = sleep if sleep is not None else (time.sleep if mode == "live" else _no_wait)
         self._loaded: dict[str, _Loaded] = {}
-        #: One line per scanner left out (load, registration or setup failure).
+        self._schedules: dict[str, Schedule] = {}
+        #: One line per scanner left out (load, registration, setup failure or disabled).
         self.problems: list[str] = []
+        #: Every scan turn of the session, skipped ones included.
+        self.history = ScanHistory()
+        #: Symbols added over the session against `max_session_symbols`.
+        self.session_cap = SessionSymbolCap(max_session_symbols)
+        self.failures = FailureTracker()
+        self._pool: ThreadPoolExecutor | None = None
+        self._in_flight: dict[str, Future[None]] = {}
+        self._finished: queue.SimpleQueue[_Finished] = queue.SimpleQueue()
 
     @property
     def scanner_names(self) -> list[str]:
@@ -82,12 +135,18 @@ class ScannerManager:
         """The running instance of one scanner."""
         return self._loaded[name].scanner
 
+    def get_scanner_stats(self) -> dict[str, Any]:
+        """Totals, averages and p95 over every scan so far, and per scanner (see stats)."""
+        return self.history.get_scanner_stats()
+
+    # Lifecycle
+
     def load_scanners(self) -> list[str]:
         """Import and register the enabled scanners only; report each failure and go on."""
         records = discover()
         for cfg in self.configs:
             if not cfg.enabled:
-                log.debug("[SCANNER] Disabled: %s", cfg.name)
+                log.debug("Disabled: %s", cfg.name, extra={"scanner": cfg.name})
                 continue
             if cfg.name in self._loaded:
                 self._fail(cfg.name, "scanner name is configured twice")
@@ -103,7 +162,7 @@ class ScannerManager:
     def setup_all(self, now: datetime | None = None) -> list[str]:
         """Call setup() on each scanner; one that raises or returns False is left out."""
         for name in list(self._loaded):
-            log.info("[SCANNER] Setting up: %s", name)
+            log.info("Setting up: %s", name, extra={"scanner": name, "event": "setup"})
             try:
                 ok = self._hook(name, "setup")(context=self._context(name, now))
             except Exception as exc:  # a scanner's own bug must not stop the session
@@ -112,7 +171,7 @@ class ScannerManager:
             if ok is False:
                 self._fail(name, "setup returned False", drop=True, level=logging.INFO)
                 continue
-            log.info("[SCANNER] Setup complete: %s", name)
+            log.info("Setup complete: %s", name, extra={"scanner": name, "event": "setup"})
         return self.scanner_names
 
     def execute_pre_session_scans(self, now: datetime | None = None) -> dict[str, ScanResult]:
@@ -120,58 +179,228 @@ class ScannerManager:
         results = {}
         for name, loaded in list(self._loaded.items()):
             if loaded.config.pre_session:
-                log.info("[SCANNER] Pre-session scan: %s", name)
+                log.info("Pre-session scan: %s", name, extra={"scanner": name})
                 results[name] = self._execute_scan(name, now)
         return results
 
-    def execute_scheduled_scans(
-        self, now: datetime, due: Callable[[str], bool] | Collection[str]
-    ) -> dict[str, ScanResult]:
-        """Run the scanners that are due at ``now`` (a predicate on the name, or names)."""
-        is_due = due if callable(due) else due.__contains__
-        return {name: self._execute_scan(name, now) for name in list(self._loaded) if is_due(name)}
+    def execute_scheduled_scans(self, now: datetime, due: Due) -> dict[str, ScanResult]:
+        """Run the scanners that are due at `now`, one after another, on this thread."""
+        return {name: self._execute_scan(name, now) for name in self._due_names(due)}
 
     def teardown_all(self, now: datetime | None = None) -> None:
-        """Call teardown() on each scanner and unregister it; failures are logged."""
+        """Finish running scans, call teardown() on each scanner and unregister it."""
+        if self._pool is not None:
+            self._stop_workers()
         for name in list(self._loaded):
+            self._teardown(name, now)
+
+    # Schedules
+
+    def should_run_scan(self, name: str, now: datetime) -> bool:
+        """Whether `now` is one of the run times of a scanner still taking part."""
+        return name in self._loaded and self._schedule(name).should_run(now, self._calendar())
+
+    def next_run_time(self, name: str, after: datetime) -> datetime | None:
+        """The scanner's first run time strictly after `after`; None if it has none left."""
+        if name not in self._loaded:
+            return None
+        return self._schedule(name).next_run(after, self._calendar())
+
+    def due_scans(self, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+        """Runs in (start, end] of the scanners taking part, by time, then config order."""
+        tm = self._calendar()
+        runs = [
+            (when, name)
+            for name in self._loaded
+            for when in self._schedule(name).runs_between(start, end, tm)
+        ]
+        # A stable sort keeps config order among scanners due at the same time.
+        return sorted(runs, key=lambda run: run[0])
+
+    # Live mode
+
+    def submit_scheduled_scans(self, now: datetime, due: Due) -> list[str]:
+        """Start the due scans on worker threads and return at once; the names started.
+
+        A scanner whose previous scan is still running is skipped this turn, counted in
+        the history (skipped=True) and logged. Results are handed on by drain().
+        """
+        started = []
+        for name in self._due_names(due):
+            running = self._in_flight.get(name)
+            if running is not None and not running.done():
+                self._skip(name, now)
+                continue
+            context = self._context(name, now)
+            self._in_flight[name] = self._workers().submit(
+                self._run_in_worker, name, self._scan_turn(name), context
+            )
+            started.append(name)
+        return started
+
+    def drain(self) -> list[tuple[str, ScanResult]]:
+        """Hand on the results of finished live scans, on the calling (session) thread."""
+        results = []
+        while True:
             try:
-                self._hook(name, "teardown")(context=self._context(name, now))
-            except Exception as exc:  # teardown of one must not skip the others
-                log.error("[SCANNER] %s: teardown raised %s: %s", name, type(exc).__name__, exc)
-            self._drop(name)
+                done = self._finished.get_nowait()
+            except queue.Empty:
+                return results
+            if done.name in self._loaded:
+                results.append((done.name, self._complete(done.name, done.context, done.outcome)))
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no live scan is running; False if some still run after `timeout` s."""
+        running = [f for f in self._in_flight.values() if not f.done()]
+        return not wait(running, timeout).not_done
+
+    # One scan
 
     def _execute_scan(self, name: str, now: datetime | None) -> ScanResult:
-        """Run one scan of one scanner through the hooks and hand on what it found."""
+        """Run one scan turn of one scanner on this thread and hand on what it found."""
         context = self._context(name, now)
-        start = time.perf_counter()
+        return self._complete(name, context, self._scan_turn(name)(context))
+
+    def _scan_turn(self, name: str) -> Callable[[ScanContext], ScanOutcome]:
+        """One turn of a scan, retries included; built here, safe to run on any thread."""
+        cfg = self._loaded[name].config
+        scan = self._hook(name, "scan")
+        policy = RetryPolicy(
+            max_retries=cfg.max_retries, max_consecutive_failures=cfg.max_consecutive_failures
+        )
+
+        def turn(context: ScanContext) -> ScanOutcome:
+            def attempt() -> ScanOutcome:
+                return run_scan(lambda ctx: scan(context=ctx), context, cfg.timeout_seconds)
+
+            return run_with_retries(attempt, policy, scanner=name, sleep=self._sleep)
+
+        return turn
+
+    def _run_in_worker(
+        self, name: str, turn: Callable[[ScanContext], ScanOutcome], context: ScanContext
+    ) -> None:
+        # Queued before the future completes, so wait_idle() then drain() sees every result.
         try:
-            result = self._hook(name, "scan")(context=context)
-            if not isinstance(result, ScanResult):
-                raise TypeError(f"scan() returned {type(result).__name__}, not ScanResult")
-        except Exception as exc:  # a failing scan is recorded; the session goes on
-            result = ScanResult(error=f"{type(exc).__name__}: {exc}")
-        elapsed_ms = (time.perf_counter() - start) * 1000.0
-        result = attrs.evolve(result, execution_time_ms=elapsed_ms)
-        if result.error:
-            log.error("[SCANNER] %s: Scan failed: %s", name, result.error)
-        else:
-            log.info(
-                "[SCANNER] %s: Found %d symbols (%.0fms)", name, len(result.symbols), elapsed_ms
-            )
+            outcome = turn(context)
+        except Exception as exc:  # e.g. a failing sleep; the turn must still be recorded
+            outcome = ScanOutcome(error=f"{type(exc).__name__}: {exc}")
+        self._finished.put(_Finished(name, context, outcome))
+
+    def _complete(self, name: str, context: ScanContext, outcome: ScanOutcome) -> ScanResult:
+        """Check a scan's outcome, log it, hand on its symbols, record it; disable if due."""
+        cfg = self._loaded[name].config
+        known = self._known_symbols() if self._known_symbols is not None else None
+        checked = check_result(
+            outcome,
+            scanner=name,
+            max_symbols=cfg.max_symbols,
+            known_symbols=known,
+            cap=self.session_cap,
+        )
+        result = checked.result
+        self._log_result(name, result, cfg.timeout_seconds)
         self.pm.hook.after_scan(context=context, result=result)
-        self._process_scan_result(name, result, context)
+        added = self._process_scan_result(name, result, context)
+        self.history.record(
+            name,
+            context.current_time,
+            symbols_found=checked.symbols_found,
+            symbols_added=len(added),
+            execution_time_ms=result.execution_time_ms,
+            error=result.error,
+            skipped=result.skipped,
+        )
+        failed = result.error is not None
+        if self.failures.record(
+            name, failed=failed, max_consecutive_failures=cfg.max_consecutive_failures
+        ):
+            self.problems.append(
+                f"{name}: disabled after {cfg.max_consecutive_failures} consecutive failures"
+            )
+            self._teardown(name, context.current_time)
         return result
 
-    def _process_scan_result(self, name: str, result: ScanResult, context: ScanContext) -> None:
+    def _log_result(self, name: str, result: ScanResult, timeout: float | None) -> None:
+        extra = {"scanner": name, "execution_time_ms": round(result.execution_time_ms, 3)}
+        if result.error is None:
+            log.info(
+                "%s: Found %d symbols (%.0fms)",
+                name,
+                len(result.symbols),
+                result.execution_time_ms,
+                extra={**extra, "event": "scan", "symbols": len(result.symbols)},
+            )
+        elif result.error == TIMEOUT and timeout is not None:
+            log.error(
+                "%s: Scan timed out after %ss",
+                name,
+                float(timeout),
+                extra={**extra, "event": "timeout"},
+            )
+        else:
+            log.error("%s: Scan failed: %s", name, result.error, extra={**extra, "event": "error"})
+
+    def _process_scan_result(
+        self, name: str, result: ScanResult, context: ScanContext
+    ) -> list[str]:
+        """Hand the found symbols to the session; the ones it actually added."""
         if result.error or result.skipped or not result.symbols:
-            return
+            return []
         symbols = list(result.symbols)
         for symbol in symbols:
-            log.info("[SCANNER] %s: Adding symbol %s", name, symbol)
+            log.info(
+                "%s: Adding symbol %s", name, symbol, extra={"scanner": name, "symbol": symbol}
+            )
         added = self.on_symbols(name, symbols, context)
         added = symbols if added is None else list(added)
         if added:
             self.pm.hook.symbols_added(context=context, symbols=added)
+        return added
+
+    def _skip(self, name: str, now: datetime) -> None:
+        log.warning(
+            "%s: Skipped scan at %s: the previous scan is still running",
+            name,
+            now.isoformat(),
+            extra={"scanner": name, "event": "skipped"},
+        )
+        self.history.record(name, now, skipped=True)
+
+    def _due_names(self, due: Due) -> list[str]:
+        is_due = due if callable(due) else due.__contains__
+        return [name for name in list(self._loaded) if is_due(name)]
+
+    # Workers
+
+    def _workers(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            # One worker per scanner: a slow scanner never delays another one's turn.
+            self._pool = ThreadPoolExecutor(
+                max_workers=max(1, len(self._loaded)), thread_name_prefix="scanner-scan"
+            )
+        return self._pool
+
+    def _stop_workers(self) -> None:
+        """Wait for running scans (as long as the longest timeout), hand on their results."""
+        limits = [
+            self._loaded[n].config.timeout_seconds for n in self._in_flight if n in self._loaded
+        ]
+        grace = max((t for t in limits if t is not None), default=0.0) + 1.0
+        if not self.wait_idle(grace):
+            still = sorted(n for n, f in self._in_flight.items() if not f.done())
+            log.warning(
+                "Scans still running at shutdown, results dropped: %s",
+                ", ".join(still),
+                extra={"event": "shutdown", "scanners": still},
+            )
+        self.drain()
+        assert self._pool is not None
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        self._in_flight.clear()
+
+    # Registration and hooks
 
     def _register(self, cfg: ScannerConfig, info: PluginInfo) -> None:
         try:
@@ -183,7 +412,7 @@ class ScannerManager:
             self._fail(cfg.name, info.with_failure(exc).describe())
             return
         self._loaded[cfg.name] = _Loaded(cfg, info, scanner, context)
-        log.info("[SCANNER] Loaded: %s", cfg.name)
+        log.info("Loaded: %s", cfg.name, extra={"scanner": cfg.name, "event": "loaded"})
 
     def _check_pending(self) -> None:
         """Hookimpls naming no known hook are misspellings that would silently never run."""
@@ -192,7 +421,7 @@ class ScannerManager:
         except pluggy.PluginValidationError as exc:
             if strict_mode():
                 raise PluginError(str(exc)) from exc
-            log.error("[SCANNER] Plugin problem: %s", exc)
+            log.error("Plugin problem: %s", exc, extra={"event": "plugin_problem"})
             self.problems.append(str(exc))
 
     def _hook(self, name: str, hook: str) -> Any:
@@ -214,15 +443,45 @@ class ScannerManager:
             scanner_name=name,
         )
 
+    def _calendar(self) -> TimeManager:
+        if self._time_manager is None:
+            raise ValueError("scan schedules need the manager's time_manager")
+        return self._time_manager
+
+    def _schedule(self, name: str) -> Schedule:
+        schedule = self._schedules.get(name)
+        if schedule is None:
+            schedule = Schedule.from_config(self._loaded[name].config.schedule)
+            self._schedules[name] = schedule
+        return schedule
+
+    # Leaving out
+
     def _fail(
         self, name: str, reason: str, *, drop: bool = False, level: int = logging.ERROR
     ) -> None:
         if strict_mode() and level >= logging.ERROR:
             raise PluginError(f"{name}: {reason}")
-        log.log(level, "[SCANNER] %s left out: %s", name, reason)
+        log.log(
+            level, "%s left out: %s", name, reason, extra={"scanner": name, "event": "left_out"}
+        )
         self.problems.append(f"{name}: {reason}")
         if drop:
             self._drop(name)
+
+    def _teardown(self, name: str, now: datetime | None) -> None:
+        """Call teardown() on one scanner (failures logged) and unregister it."""
+        try:
+            self._hook(name, "teardown")(context=self._context(name, now))
+        except Exception as exc:  # teardown of one must not skip the others
+            log.error(
+                "%s: teardown raised %s: %s",
+                name,
+                type(exc).__name__,
+                exc,
+                extra={"scanner": name, "event": "teardown_error"},
+            )
+        self._drop(name)
 
     def _drop(self, name: str) -> None:
         loaded = self._loaded.pop(name, None)

@@ -2,35 +2,34 @@
 
 from __future__ import annotations
 
+import io
 import logging
-from datetime import UTC, datetime
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from attrs import define, field
 
 from scanner_core import ScanContext, ScanResult, hookimpl
+from scanner_core.calendar import TimeManager
+from scanner_core.config import ScannerConfig, ScannerSchedule
+from scanner_core.logs import PREFIX, configure_logging
 from scanner_core.manager import ScannerManager
 from scanner_core.plugins import PluginError, ScannerPluginManager
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plugins"
 NOW = datetime(2024, 3, 4, 14, 30, tzinfo=UTC)
+NY = ZoneInfo("America/New_York")
 
 
-@define
-class Cfg:
-    """The ScannerConfig fields the manager reads."""
-
-    name: str
-    module: str
-    enabled: bool = True
-    pre_session: bool = True
-    schedule: Any = None
-    config: dict[str, Any] = field(factory=dict)
-    symbol_requirements: dict[str, Any] = field(factory=dict)
-    timeout_seconds: float | None = 30.0
-    max_symbols: int | None = None
+def cfg(name: str, module: str, **kwargs: Any) -> ScannerConfig:
+    """A real scanner config, pre-session by default so one call runs every scanner."""
+    kwargs.setdefault("pre_session", True)
+    return ScannerConfig(name=name, module=module, **kwargs)
 
 
 @define
@@ -52,23 +51,35 @@ def fake_dists(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     return FakeDistributions(tmp_path, monkeypatch)
 
 
-def manager(configs: list[Cfg], session: Session, **kwargs: Any) -> ScannerManager:
+def manager(configs: list[ScannerConfig], session: Session, **kwargs: Any) -> ScannerManager:
     return ScannerManager(configs, session.add, base_dir=FIXTURES, clock=lambda: NOW, **kwargs)
 
 
-def local(name: str, symbols: list[str], **kwargs: Any) -> Cfg:
-    return Cfg(name, "local_scanner.py", config={"symbols": symbols}, **kwargs)
+def local(name: str, symbols: list[str], **kwargs: Any) -> ScannerConfig:
+    return cfg(name, "local_scanner.py", config={"symbols": symbols}, **kwargs)
 
 
-def test_lifecycle_logs_in_the_plan_shape(caplog: pytest.LogCaptureFixture) -> None:
+@pytest.fixture
+def logged():
+    """The "scanner" log as configure_logging() renders it; the logger is restored afterwards."""
+    logger = logging.getLogger("scanner")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    stream = io.StringIO()
+    configure_logging("text", level="DEBUG", stream=stream)
+    yield lambda: [line[line.index(PREFIX) :] for line in stream.getvalue().splitlines()]
+    logger.handlers[:] = saved[0]
+    logger.setLevel(saved[1])
+    logger.propagate = saved[2]
+
+
+def test_lifecycle_logs_in_the_plan_shape(logged) -> None:
     session = Session()
     mgr = manager([local("loc", ["XYZ", "ABC"])], session)
-    with caplog.at_level(logging.INFO, logger="scanner"):
-        mgr.load_scanners()
-        mgr.setup_all()
-        results = mgr.execute_pre_session_scans()
-        mgr.teardown_all()
-    lines = [r.getMessage() for r in caplog.records if r.name == "scanner"]
+    mgr.load_scanners()
+    mgr.setup_all()
+    results = mgr.execute_pre_session_scans()
+    mgr.teardown_all()
+    lines = logged()
     assert lines[:4] == [
         "[SCANNER] Loaded: loc",
         "[SCANNER] Setting up: loc",
@@ -86,8 +97,8 @@ def test_enable_and_disable_by_name(fake_dists) -> None:
     fake_dists.add("scanner-fixtures", "1.0", {"fx-good": "fixture_good:GoodScanner"})
     session = Session()
     configs = [
-        Cfg("on", "fx-good", config={"symbols": ["AAA"]}),
-        Cfg("off", "fx-good", enabled=False, config={"symbols": ["ZZZ"]}),
+        cfg("on", "fx-good", config={"symbols": ["AAA"]}),
+        cfg("off", "fx-good", enabled=False, config={"symbols": ["ZZZ"]}),
     ]
     mgr = manager(configs, session)
     assert mgr.load_scanners() == ["on"]
@@ -98,7 +109,7 @@ def test_enable_and_disable_by_name(fake_dists) -> None:
 
 def test_disabled_scanner_is_never_imported(fake_dists) -> None:
     fake_dists.add("scanner-fixtures", "1.0", {"fx-import": "fixture_broken_import:X"})
-    mgr = manager([Cfg("broken", "fx-import", enabled=False)], Session())
+    mgr = manager([cfg("broken", "fx-import", enabled=False)], Session())
     assert mgr.load_scanners() == []
     assert mgr.problems == []
 
@@ -117,7 +128,7 @@ def test_broken_plugins_are_reported_and_others_run(fake_dists) -> None:
     )
     session = Session()
     names = ["fx-import", "fx-signature", "fx-notscanner", "fx-setup", "fx-good"]
-    configs = [Cfg(n, n, config={"symbols": ["OK"]}) for n in names]
+    configs = [cfg(n, n, config={"symbols": ["OK"]}) for n in names]
     mgr = manager(configs, session)
     assert mgr.load_scanners() == ["fx-setup", "fx-good"]
     assert mgr.setup_all() == ["fx-good"]
@@ -134,7 +145,7 @@ def test_broken_plugins_are_reported_and_others_run(fake_dists) -> None:
 
 def test_strict_mode_raises_on_setup_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCANNER_STRICT_PLUGINS", "1")
-    mgr = manager([Cfg("boom", str(FIXTURES / "fixture_setup_raises.py"))], Session())
+    mgr = manager([cfg("boom", str(FIXTURES / "fixture_setup_raises.py"))], Session())
     mgr.load_scanners()
     with pytest.raises(PluginError, match="boom: setup raised RuntimeError"):
         mgr.setup_all()
@@ -143,8 +154,8 @@ def test_strict_mode_raises_on_setup_failure(monkeypatch: pytest.MonkeyPatch) ->
 def test_module_class_and_file_class_specs_run() -> None:
     session = Session()
     configs = [
-        Cfg("by-module", "scanner_gap.scanner:GapScanner", pre_session=False),
-        Cfg("by-file", "two_scanners.py:SecondScanner"),
+        cfg("by-module", "scanner_gap.scanner:GapScanner", pre_session=False),
+        cfg("by-file", "two_scanners.py:SecondScanner"),
     ]
     mgr = manager(configs, session)
     assert mgr.load_scanners() == ["by-module", "by-file"]
@@ -202,7 +213,13 @@ def test_wrapper_hookimpl_sees_every_scan() -> None:
     pm = ScannerPluginManager()
     timer = ScanTimer()
     pm.register(timer, name="timer")
-    mgr = manager([local("a", ["A", "AA"]), local("b", ["B"])], Session(), plugin_manager=pm)
+    # In-process scans: a scan wrapper runs where the scan runs, so with a timeout
+    # (a forked scan) what it records would stay in the child.
+    configs = [
+        local("a", ["A", "AA"], timeout_seconds=None),
+        local("b", ["B"], timeout_seconds=None),
+    ]
+    mgr = manager(configs, Session(), plugin_manager=pm)
     mgr.load_scanners()
     mgr.setup_all()
     mgr.execute_pre_session_scans()
@@ -254,7 +271,7 @@ def test_failing_scan_is_recorded_and_session_goes_on(tmp_path: Path) -> None:
         "        raise ValueError('no data yet')\n"
     )
     session = Session()
-    mgr = manager([Cfg("flaky", str(path)), local("ok", ["OK"])], session)
+    mgr = manager([cfg("flaky", str(path)), local("ok", ["OK"])], session)
     mgr.load_scanners()
     mgr.setup_all()
     results = mgr.execute_pre_session_scans()
@@ -266,9 +283,9 @@ def test_failing_scan_is_recorded_and_session_goes_on(tmp_path: Path) -> None:
 def test_context_factory_builds_each_scanners_context() -> None:
     made: list[str] = []
 
-    def factory(name: str, cfg: Cfg) -> ScanContext:
+    def factory(name: str, config: ScannerConfig) -> ScanContext:
         made.append(name)
-        return ScanContext({"bars": name}, None, "live", NOW, cfg.config, name)
+        return ScanContext({"bars": name}, None, "live", NOW, config.config, name)
 
     seen: list[tuple[Any, str]] = []
     mgr = ScannerManager(
@@ -282,3 +299,97 @@ def test_context_factory_builds_each_scanners_context() -> None:
     mgr.execute_pre_session_scans()
     assert made == ["a"]
     assert seen == [({"bars": "a"}, "live")]
+
+
+def scheduled(name: str, symbols: list[str], **schedule: Any) -> ScannerConfig:
+    return local(name, symbols, pre_session=False, schedule=ScannerSchedule(**schedule))
+
+
+def test_schedules_through_the_time_manager() -> None:
+    tm = TimeManager("XNYS")
+    configs = [scheduled("a", ["A"], interval="15m"), scheduled("b", ["B"], interval="10m")]
+    mgr = manager(configs, Session(), time_manager=tm)
+    mgr.load_scanners()
+    open_ = datetime(2024, 3, 4, 9, 30, tzinfo=NY)
+
+    due = mgr.due_scans(open_, open_ + timedelta(minutes=30))
+
+    def at(minute: int) -> datetime:
+        return open_ + timedelta(minutes=minute)
+
+    assert [(when - open_, name) for when, name in due] == [
+        (timedelta(minutes=10), "b"),
+        (timedelta(minutes=15), "a"),
+        (timedelta(minutes=20), "b"),
+        (timedelta(minutes=30), "a"),
+        (timedelta(minutes=30), "b"),
+    ]
+    assert mgr.should_run_scan("a", at(15)) and not mgr.should_run_scan("a", at(10))
+    assert mgr.next_run_time("a", at(15)) == at(30)
+    assert mgr.next_run_time("b", open_ + timedelta(hours=6, minutes=30)) == datetime(
+        2024, 3, 5, 9, 30, tzinfo=NY
+    )
+    mgr.teardown_all()
+    assert mgr.due_scans(open_, at(30)) == []
+    assert not mgr.should_run_scan("a", at(15)) and mgr.next_run_time("a", at(15)) is None
+
+
+def transient(name: str, **kwargs: Any) -> ScannerConfig:
+    spec = str(FIXTURES / "reliability_scanners.py:RaisingScanner")
+    return cfg(name, spec, config={"error": "transient"}, **kwargs)
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("backtest", []), ("live", [0.5, 1.0])])
+def test_backoff_sleeps_only_in_live_mode(
+    monkeypatch: pytest.MonkeyPatch, mode: str, expected: list[float]
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(time, "sleep", waits.append)
+    mgr = manager([transient("t", timeout_seconds=None, max_retries=2)], Session(), mode=mode)
+    mgr.load_scanners()
+    results = mgr.execute_pre_session_scans()
+    assert results["t"].error == "TransientScanError: data source unavailable"
+    assert waits == expected
+
+
+def test_history_counts_found_and_added_against_a_growing_universe() -> None:
+    universe = {"A"}
+    mgr = ScannerManager(
+        [local("a", ["A", "B", "C"])],
+        lambda name, symbols, ctx: [s for s in symbols if s != "A"],
+        base_dir=FIXTURES,
+        known_symbols=lambda: universe,
+    )
+    mgr.load_scanners()
+    first = mgr.execute_pre_session_scans(NOW)
+    universe.update({"B", "C"})
+    later = NOW + timedelta(minutes=5)
+    second = mgr.execute_scheduled_scans(later, ["a"])
+
+    assert (first["a"].symbols, second["a"].symbols) == (["A"], ["A", "B", "C"])
+    records = [(r.time, r.symbols_found, r.symbols_added) for r in mgr.history.records]
+    assert records == [(NOW, 3, 0), (later, 3, 2)]
+    stats = mgr.get_scanner_stats()
+    assert stats["total_scans"] == 2 and stats["by_scanner"]["a"]["total_symbols_added"] == 2
+
+
+def test_live_results_reach_the_session_only_through_drain_on_the_calling_thread() -> None:
+    threads: list[int] = []
+
+    def on_symbols(name: str, symbols: list[str], ctx: ScanContext) -> None:
+        threads.append(threading.get_ident())
+
+    configs = [local("a", ["A"], timeout_seconds=None), local("b", ["B"])]
+    mgr = ScannerManager(configs, on_symbols, base_dir=FIXTURES, mode="live")
+    mgr.load_scanners()
+
+    assert mgr.submit_scheduled_scans(NOW, ["a", "b"]) == ["a", "b"]
+    assert mgr.wait_idle(timeout=60)
+    assert threads == [] and mgr.history.records == []
+
+    drained = sorted((name, result.symbols) for name, result in mgr.drain())
+    assert drained == [("a", ["A"]), ("b", ["B"])]
+    assert threads == [threading.get_ident()] * 2
+    assert len(mgr.history.records) == 2
+    mgr.teardown_all()
+    assert mgr.scanner_names == []
