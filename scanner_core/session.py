@@ -44,6 +44,9 @@ from scanner_core.requirements import (
 
 #: Symbols per warm-up matrix, bounding its memory.
 WARM_CHUNK = 512
+#: How a short warm-up window is extended for symbols with missing bars.
+EXTEND_FACTOR = 4
+EXTEND_ROUNDS = 3
 _FIELD = {f: i for i, f in enumerate(FIELDS)}
 _NAT = np.datetime64("NaT", "ns")
 
@@ -253,8 +256,8 @@ class SessionData:
             self.add_indicator(None, config)
         self._load_pending()
         kernel = self._kernels[config]
-        if config.interval != "1d" and self._now is not None:
-            kernel.session = int(session_ids(np.array([self._now - 1]), "1m", self.tz)[0])
+        if self._now is not None:
+            kernel.session = self._session_now(config.interval)
         read = kernel.read()
         n = len(self._symbols)
         live = self._live[:n]
@@ -282,6 +285,16 @@ class SessionData:
         next_day = pd.Timestamp(ts.astype("datetime64[D]") + np.timedelta64(1, "D"))
         close = next_day.tz_localize(self.tz).tz_convert("UTC").tz_localize(None)
         return close.to_datetime64().astype("datetime64[ns]")
+
+    def _session_now(self, interval: str) -> int:
+        """The session the clock is in, as session-scoped indicators read it.
+
+        An intraday clock at a bar's close still belongs to that bar's session; a daily
+        bar closes at midnight, and from then on the next session is the current one.
+        """
+        assert self._now is not None
+        at = self._now if interval == "1d" else self._now - np.timedelta64(1, "ns")
+        return int(session_ids(np.array([at]), "1m", self.tz)[0])
 
     def _horizon(self, interval: str) -> np.datetime64 | None:
         """Exclusive upper bound on the ts of bars closed by now."""
@@ -388,7 +401,8 @@ class SessionData:
         ts = frame.ts[rows]
         if bars is None or len(rows) < bars:
             end = ts[0] if len(ts) else self._horizon(interval)
-            older = self._load(interval, [symbol], bars, end)
+            reach = self.requirements.needs().get(interval, Need()) if bars is None else Need(bars)
+            older = self._load(interval, [symbol], reach, end)
             ts = np.concatenate([older.ts, ts])
             recent = [
                 np.concatenate([getattr(older, f), r]) for f, r in zip(FIELDS, recent, strict=True)
@@ -400,14 +414,41 @@ class SessionData:
     # -- warm-up -------------------------------------------------------------------------
 
     def _load(
-        self, interval: str, symbols: Sequence[str], bars: int | None, end: np.datetime64 | None
+        self, interval: str, symbols: Sequence[str], need: Need, end: np.datetime64 | None
     ) -> Bars:
-        """Store bars before ``end`` reaching back ``bars`` (the requirement when None)."""
+        """Store bars before ``end`` reaching back as far as ``need`` asks on the calendar."""
         if self.store is None or end is None or self._now is None:
             return empty_bars(interval, tuple(symbols))
-        need = self.requirements.needs().get(interval, Need()) if bars is None else Need(bars)
         start = history_start(pd.Timestamp(self._now), interval, need, self._sessions(), self.tz)
         return self.store.load(interval, list(symbols), start, end)
+
+    def _history(
+        self, interval: str, symbols: Sequence[str], end: np.datetime64 | None
+    ) -> list[tuple[Bars, frozenset[str]]]:
+        """Warm-up history as (bars, symbols taken from them) pieces.
+
+        The calendar window assumes a bar every interval; a symbol with missing bars
+        that comes up short is loaded again over a window EXTEND_FACTOR times longer,
+        up to EXTEND_ROUNDS times, while that still finds it more bars.
+        """
+        need = self.requirements.needs().get(interval, Need())
+        pieces = []
+        wanted, before = list(symbols), dict.fromkeys(symbols, -1)
+        for round_ in range(EXTEND_ROUNDS + 1):
+            bars = self._load(interval, wanted, need, end)
+            found = np.bincount(bars.code, minlength=len(bars.symbols)).tolist()
+            counts = dict(zip(bars.symbols, found, strict=True))
+            short = [
+                s for s in wanted if counts.get(s, 0) < need.bars and counts.get(s, 0) > before[s]
+            ]
+            if round_ == EXTEND_ROUNDS:
+                short = []
+            pieces.append((bars, frozenset(wanted).difference(short)))
+            if not short:
+                return pieces
+            wanted, before = short, {s: counts.get(s, 0) for s in short}
+            need = Need(need.bars * EXTEND_FACTOR, need.sessions)
+        return pieces
 
     def _sessions(self) -> Sessions:
         return self.calendar or default_sessions()
@@ -431,9 +472,9 @@ class SessionData:
             self._frame(interval)
             mine = [self._kernels[c] for c in configs if c.interval == interval]
             names = [self._symbols[c] for c in cols]
-            history = self._load(interval, names, None, self._horizon(interval))
+            pieces = self._history(interval, names, self._horizon(interval))
             for lo in range(0, len(cols), WARM_CHUNK):
-                self._warm_chunk(interval, cols[lo : lo + WARM_CHUNK], history, mine, rebase)
+                self._warm_chunk(interval, cols[lo : lo + WARM_CHUNK], pieces, mine, rebase)
         if rebase:
             self._live[cols] = True
 
@@ -441,19 +482,25 @@ class SessionData:
         self,
         interval: str,
         cols: np.ndarray,
-        history: Bars,
+        pieces: list[tuple[Bars, frozenset[str]]],
         kernels: list[Kernel],
         rebase: bool,
     ) -> None:
         """Run kernels over one chunk's history matrix; reset the chunk's frame bookkeeping."""
-        where = {s: i for i, s in enumerate(self._symbols[c] for c in cols)}
-        position = np.array([where.get(s, -1) for s in history.symbols], np.intp)
-        pos = position[history.code] if len(history) else np.empty(0, np.intp)
-        ok = pos >= 0
-        times, at = np.unique(history.ts[ok], return_inverse=True)
+        where = {self._symbols[c]: i for i, c in enumerate(cols)}
+        parts = []
+        for bars, owned in pieces:
+            position = np.array(
+                [where.get(s, -1) if s in owned else -1 for s in bars.symbols], np.intp
+            )
+            pos = position[bars.code] if len(bars) else np.empty(0, np.intp)
+            ok = pos >= 0
+            parts.append([pos[ok], bars.ts[ok], *(getattr(bars, f)[ok] for f in FIELDS)])
+        pos, ts, *values = (np.concatenate(column) for column in zip(*parts, strict=True))
+        times, at = np.unique(ts, return_inverse=True)
         matrix = np.full((len(FIELDS), len(cols), len(times)), np.nan)
-        for i, f in enumerate(FIELDS):
-            matrix[i, pos[ok], at.reshape(-1)] = getattr(history, f)[ok]
+        for i, v in enumerate(values):
+            matrix[i, pos, at.reshape(-1)] = v
         sessions = session_ids(times, interval, self.tz)
         for kernel in kernels:
             kernel.warm(cols, sessions, *matrix)
