@@ -73,14 +73,13 @@ def replay(root: str, trace: bool = False) -> dict[str, float]:
     traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else float("nan")
     rsi = session.indicator(INDICATORS[1])
     assert rsi.valid.all(), "every symbol should have a valid RSI after a full day"
-    frames = sum(f.data.nbytes for f in session._frames.values())
     return {
         "bars": len(bars),
         "steps": steps,
         "load_s": t_load,
         "total_s": t_end - t0,
         "raw_mb": raw_bytes(bars) / 2**20,
-        "frame_mb": frames / 2**20,
+        "session_mb": session.nbytes / 2**20,
         "peak_mb": (_memory_kib("VmHWM") - baseline) / 1024,
         "traced_mb": traced,
     }
@@ -128,7 +127,7 @@ def main() -> None:
     print(f"throughput: {best['bars'] / best['total_s']:,.0f} bars/s")
     peak = max(r["peak_mb"] for r in runs)
     raw = best["raw_mb"]
-    print(f"raw bars: {raw:.0f} MiB; session frame: {best['frame_mb']:.0f} MiB")
+    print(f"raw bars: {raw:.0f} MiB; SessionData arrays: {best['session_mb']:.0f} MiB")
     print(f"peak resident memory over the interpreter: {peak:.0f} MiB ({peak / raw:.2f}x raw)")
     print(
         f"peak traced (numpy/Python) allocations: {traced['traced_mb']:.0f} MiB "

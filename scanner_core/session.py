@@ -329,6 +329,10 @@ class SessionData:
             self._roll(interval)
         frame.session = session
         row = frame.append(ts)
+        if len(index) and (index.min() < 0 or index.max() >= len(self._symbols)):
+            raise ValueError(
+                f"{interval} bars at {ts}: column index outside 0..{len(self._symbols) - 1}"
+            )
         keep = self._live[index] & ~np.isnan(close)
         if not keep.all():
             index, open, high, low, close, volume = (
@@ -369,6 +373,13 @@ class SessionData:
         frame.clear()
 
     # -- reads ---------------------------------------------------------------------------
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the bar frames and indicator state."""
+        frames = sum(f.data.nbytes + f.ts.nbytes for f in self._frames.values())
+        kernels = sum(a.nbytes for k in self._kernels.values() for a in k.state().values())
+        return frames + kernels
 
     def latest(self, field: str, interval: str = "1m") -> np.ndarray:
         """Each tracked symbol's newest visible bar's field (NaN when it has none)."""

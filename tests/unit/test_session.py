@@ -91,6 +91,8 @@ def test_advance_writes_a_cross_section_and_latest_reads_it():
     assert s.index(["C", "Z", "A"]).tolist() == [2, -1, 0]
     with pytest.raises(ValueError, match="out of order"):
         s.advance("1m", T0, np.array([0]), *(np.array([1.0]),) * 5)
+    with pytest.raises(ValueError, match="column index"):
+        s.advance("1m", T0 + 5 * MINUTE, np.array([-1]), *(np.array([1.0]),) * 5)
     with pytest.raises(ValueError, match="'vwap'"):
         s.latest("vwap")
 
