@@ -1,41 +1,117 @@
-"""BreakoutScanner: symbols whose latest close is above the highest high of their earlier bars."""
+"""BreakoutScanner: a bullish bar on above-average volume closing over the prior daily high."""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
-from scanner_core import BaseScanner, ScanContext, ScanResult
-from scanner_core.bars import Bars
+import numpy as np
+from attrs import field, frozen
+
+from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
+from scanner_core.bars import INTERVAL_MINUTES
+from scanner_core.config import Invalid
+from scanner_core.ranking import rank, ranked_result
+
+INTRADAY = tuple(name for name, minutes in INTERVAL_MINUTES.items() if minutes)
+
+
+def _within(low: float, high: float, *, open_low: bool = False) -> Any:
+    """An attrs validator for a number in [low, high] (or (low, high] with open_low)."""
+
+    def check(_instance: object, _attribute: object, value: float) -> None:
+        if value < low or (open_low and value == low) or value > high:
+            left = "above" if open_low else "from"
+            right = "" if high == float("inf") else f" {'and at most' if open_low else 'to'} {high}"
+            raise Invalid(f"a number {left} {low}{right}", value)
+
+    return check
+
+
+def _intraday(_instance: object, _attribute: object, value: str) -> None:
+    if value not in INTRADAY:
+        raise Invalid(f"an intraday bar interval ({', '.join(INTRADAY)})", value)
+
+
+@frozen(kw_only=True)
+class BreakoutSettings:
+    """Thresholds and periods of the breakout scanner (the ``config`` table)."""
+
+    high_days: int = field(default=20, validator=_within(1, float("inf")))
+    min_breakout_pct: float = field(default=0.0, validator=_within(0, float("inf")))
+    volume_ratio_min: float = field(default=1.0, validator=_within(0, float("inf")))
+    volume_ratio_period: int = field(default=20, validator=_within(1, float("inf")))
+    candle_top_fraction: float = field(default=1 / 3, validator=_within(0, 1, open_low=True))
+    interval: str = field(default="1m", validator=_intraday)
 
 
 class BreakoutScanner(BaseScanner):
-    """Ranks symbols by how far the latest close clears their prior high.
+    """Symbols whose newest bar breaks above the prior ``high_days`` daily high.
 
-    Reads the session's bars (a ``Bars`` of one interval) from the context.
+    On the newest ``interval`` bar: close more than ``min_breakout_pct`` percent above
+    the highest high of the last ``high_days`` completed sessions; volume ratio (the
+    bar's volume over the mean of the ``volume_ratio_period`` bars before it) at least
+    ``volume_ratio_min``; a bullish candle: close > open and close within the top
+    ``candle_top_fraction`` of the bar's range (high - close <= fraction * (high - low)),
+    so a zero-range bar is never bullish. Only symbols that have traded in the current
+    session qualify. Ranked by the percentage above the prior high, highest first.
     """
 
+    settings_class = BreakoutSettings
+
+    def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        s: BreakoutSettings = self.settings
+        self.prior_high = IndicatorConfig("rolling_high", s.high_days, "1d")
+        self.volume_ratio = IndicatorConfig("volume_ratio", s.volume_ratio_period, s.interval)
+        self.traded = IndicatorConfig("day_volume", 1, s.interval)
+
+    def setup(self, context: ScanContext) -> bool:
+        """Register the daily high, volume ratio and session volume for the universe."""
+        for config in (self.prior_high, self.volume_ratio, self.traded):
+            context.session_data.add_indicator(None, config)
+        return True
+
     def scan(self, context: ScanContext) -> ScanResult:
-        """Latest close against the maximum high of every earlier bar, per symbol."""
-        bars: Bars = context.session_data
-        margin = float(self.config.get("min_breakout_pct", 0.0))
-        n = len(bars.symbols)
-        if len(bars) == 0:
-            return ScanResult(metadata={"reason": "no bars"})
-        latest = bars.ts == bars.ts.max()
-        prior_high = np.full(n, np.nan)
-        np.fmax.at(prior_high, bars.code[~latest], bars.high[~latest])
-        last_close = np.full(n, np.nan)
-        last_close[bars.code[latest]] = bars.close[latest]
-        with np.errstate(invalid="ignore"):
-            clearance = (last_close / prior_high - 1.0) * 100.0
-        hits = np.flatnonzero(clearance > margin)
-        ranked = hits[np.argsort(-clearance[hits], kind="stable")]
-        symbols = [bars.symbols[i] for i in ranked]
-        return ScanResult(
-            symbols=symbols,
-            metadata={
-                "breakout_pct": {
-                    s: float(clearance[i]) for s, i in zip(symbols, ranked, strict=True)
-                }
+        """Evaluate every tracked symbol at once; rank those passing by % above the high."""
+        data = context.session_data
+        s: BreakoutSettings = self.settings
+        prior_high = data.indicator(self.prior_high)
+        ratio = data.indicator(self.volume_ratio)
+        traded = data.indicator(self.traded)
+        open_, high, low, close = (
+            data.latest(f, s.interval) for f in ("open", "high", "low", "close")
+        )
+        valid = prior_high.valid & ratio.valid & ~np.isnan(close)
+        # a symbol with no volume yet this session (halted, not opened) has only stale bars
+        fresh = traded.values > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            above_pct = (close / prior_high.values - 1.0) * 100.0
+            span = high - low
+            bullish = (close > open_) & (span > 0) & (high - close <= s.candle_top_fraction * span)
+            passed = (
+                valid
+                & fresh
+                & (close > prior_high.values)
+                & (above_pct > s.min_breakout_pct)
+                & (ratio.values >= s.volume_ratio_min)
+                & bullish
+            )
+        symbols = data.symbols
+        columns = rank(symbols, above_pct, passed)
+        evaluated = int(np.count_nonzero(valid))
+        return ranked_result(
+            symbols,
+            columns,
+            {
+                "breakout_pct": above_pct,
+                "prior_high": prior_high.values,
+                "close": close,
+                "open": open_,
+                "high": high,
+                "low": low,
+                "volume_ratio": ratio.values,
             },
+            evaluated=evaluated,
+            skipped_invalid=len(symbols) - evaluated,
+            not_traded=int(np.count_nonzero(valid & ~fresh)),
         )

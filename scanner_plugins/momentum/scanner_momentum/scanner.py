@@ -1,39 +1,100 @@
-"""MomentumScanner: symbols whose latest close is well above their average close."""
+"""MomentumScanner: overbought RSI on unusual volume, trading above the daily trend."""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
-from scanner_core import BaseScanner, ScanContext, ScanResult
-from scanner_core.bars import Bars
+import numpy as np
+from attrs import field, frozen
+
+from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
+from scanner_core.bars import INTERVAL_MINUTES
+from scanner_core.config import Invalid
+from scanner_core.ranking import rank, ranked_result
+
+INTRADAY = tuple(name for name, minutes in INTERVAL_MINUTES.items() if minutes)
+
+
+def _at_least(low: float, high: float = float("inf")) -> Any:
+    """An attrs validator for a number in [low, high]."""
+
+    def check(_instance: object, _attribute: object, value: float) -> None:
+        if not low <= value <= high:
+            bound = f"from {low} to {high}" if high < float("inf") else f">= {low}"
+            raise Invalid(f"a number {bound}", value)
+
+    return check
+
+
+def _intraday(_instance: object, _attribute: object, value: str) -> None:
+    if value not in INTRADAY:
+        raise Invalid(f"an intraday bar interval ({', '.join(INTRADAY)})", value)
+
+
+@frozen(kw_only=True)
+class MomentumSettings:
+    """Thresholds and periods of the momentum scanner (the ``config`` table)."""
+
+    rsi_min: float = field(default=70.0, validator=_at_least(0, 100))
+    rsi_period: int = field(default=14, validator=_at_least(1))
+    volume_ratio_min: float = field(default=2.0, validator=_at_least(0))
+    volume_ratio_period: int = field(default=20, validator=_at_least(1))
+    sma_days: int = field(default=20, validator=_at_least(1))
+    interval: str = field(default="1m", validator=_intraday)
 
 
 class MomentumScanner(BaseScanner):
-    """Ranks symbols by how far the latest close stands above the mean close of their bars.
+    """Symbols with RSI >= rsi_min, volume ratio >= volume_ratio_min and close above the SMA.
 
-    Reads the session's bars (a ``Bars`` of one interval) from the context.
+    RSI (Wilder) and volume ratio are read on ``interval`` bars, the SMA on completed
+    daily bars; the price is the close of the newest ``interval`` bar, and only symbols
+    that have traded in the current session qualify. Ranked by RSI, highest first.
     """
 
+    settings_class = MomentumSettings
+
+    def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        s: MomentumSettings = self.settings
+        self.rsi = IndicatorConfig("rsi", s.rsi_period, s.interval)
+        self.volume_ratio = IndicatorConfig("volume_ratio", s.volume_ratio_period, s.interval)
+        self.sma = IndicatorConfig("sma", s.sma_days, "1d")
+        self.traded = IndicatorConfig("day_volume", 1, s.interval)
+
+    def setup(self, context: ScanContext) -> bool:
+        """Register RSI, volume ratio, daily SMA and session volume for the universe."""
+        for config in (self.rsi, self.volume_ratio, self.sma, self.traded):
+            context.session_data.add_indicator(None, config)
+        return True
+
     def scan(self, context: ScanContext) -> ScanResult:
-        """Percent above the average close, for every symbol at once."""
-        bars: Bars = context.session_data
-        threshold = float(self.config.get("min_above_avg_pct", 5.0))
-        n = len(bars.symbols)
-        if len(bars) == 0:
-            return ScanResult(metadata={"reason": "no bars"})
-        counts = np.bincount(bars.code, minlength=n)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            average = np.bincount(bars.code, weights=bars.close, minlength=n) / counts
-            latest = bars.ts == bars.ts.max()
-            last_close = np.full(n, np.nan)
-            last_close[bars.code[latest]] = bars.close[latest]
-            above = (last_close / average - 1.0) * 100.0
-        hits = np.flatnonzero(above >= threshold)
-        ranked = hits[np.argsort(-above[hits], kind="stable")]
-        symbols = [bars.symbols[i] for i in ranked]
-        return ScanResult(
-            symbols=symbols,
-            metadata={
-                "above_avg_pct": {s: float(above[i]) for s, i in zip(symbols, ranked, strict=True)}
-            },
+        """Evaluate every tracked symbol at once; rank those passing by RSI."""
+        data = context.session_data
+        s: MomentumSettings = self.settings
+        rsi = data.indicator(self.rsi)
+        ratio = data.indicator(self.volume_ratio)
+        sma = data.indicator(self.sma)
+        traded = data.indicator(self.traded)
+        close = data.latest("close", s.interval)
+        valid = rsi.valid & ratio.valid & sma.valid
+        # a symbol with no volume yet this session (halted, not opened) has only stale bars
+        fresh = traded.values > 0
+        with np.errstate(invalid="ignore"):
+            passed = (
+                valid
+                & fresh
+                & (rsi.values >= s.rsi_min)
+                & (ratio.values >= s.volume_ratio_min)
+                & (close > sma.values)
+            )
+        symbols = data.symbols
+        columns = rank(symbols, rsi.values, passed)
+        evaluated = int(np.count_nonzero(valid))
+        return ranked_result(
+            symbols,
+            columns,
+            {"rsi": rsi.values, "volume_ratio": ratio.values, "sma": sma.values, "close": close},
+            evaluated=evaluated,
+            skipped_invalid=len(symbols) - evaluated,
+            not_traded=int(np.count_nonzero(valid & ~fresh)),
         )
