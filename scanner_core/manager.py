@@ -74,6 +74,12 @@ class _Finished:
     outcome: ScanOutcome
 
 
+def _policy(cfg: ScannerConfig) -> RetryPolicy:
+    return RetryPolicy(
+        max_retries=cfg.max_retries, max_consecutive_failures=cfg.max_consecutive_failures
+    )
+
+
 def _no_wait(seconds: float) -> None:
     """A backtest's sleep: simulated time does not wait for retry backoff."""
 
@@ -124,6 +130,9 @@ class ScannerManager:
         self.failures = FailureTracker()
         self._pool: ThreadPoolExecutor | None = None
         self._in_flight: dict[str, Future[None]] = {}
+        # Scanners whose live scan has not queued its result yet; set.add and set.discard
+        # are atomic, the session thread adds and the worker discards.
+        self._running: set[str] = set()
         self._finished: queue.SimpleQueue[_Finished] = queue.SimpleQueue()
 
     @property
@@ -190,7 +199,8 @@ class ScannerManager:
     def teardown_all(self, now: datetime | None = None) -> None:
         """Finish running scans, call teardown() on each scanner and unregister it."""
         if self._pool is not None:
-            self._stop_workers()
+            pool, self._pool = self._pool, None
+            self._stop_workers(pool)
         for name in list(self._loaded):
             self._teardown(name, now)
 
@@ -227,11 +237,11 @@ class ScannerManager:
         """
         started = []
         for name in self._due_names(due):
-            running = self._in_flight.get(name)
-            if running is not None and not running.done():
+            if name in self._running:
                 self._skip(name, now)
                 continue
             context = self._context(name, now)
+            self._running.add(name)
             self._in_flight[name] = self._workers().submit(
                 self._run_in_worker, name, self._scan_turn(name), context
             )
@@ -265,9 +275,7 @@ class ScannerManager:
         """One turn of a scan, retries included; built here, safe to run on any thread."""
         cfg = self._loaded[name].config
         scan = self._hook(name, "scan")
-        policy = RetryPolicy(
-            max_retries=cfg.max_retries, max_consecutive_failures=cfg.max_consecutive_failures
-        )
+        policy = _policy(cfg)
 
         def turn(context: ScanContext) -> ScanOutcome:
             def attempt() -> ScanOutcome:
@@ -280,11 +288,14 @@ class ScannerManager:
     def _run_in_worker(
         self, name: str, turn: Callable[[ScanContext], ScanOutcome], context: ScanContext
     ) -> None:
-        # Queued before the future completes, so wait_idle() then drain() sees every result.
+        # Queued before the future completes, so drain() after wait_idle() sees every result.
         try:
             outcome = turn(context)
         except Exception as exc:  # e.g. a failing sleep; the turn must still be recorded
             outcome = ScanOutcome(error=f"{type(exc).__name__}: {exc}")
+        # No longer running before its result can be drained, so the next turn after a
+        # drain() never sees it as still running.
+        self._running.discard(name)
         self._finished.put(_Finished(name, context, outcome))
 
     def _complete(self, name: str, context: ScanContext, outcome: ScanOutcome) -> ScanResult:
@@ -381,24 +392,31 @@ class ScannerManager:
             )
         return self._pool
 
-    def _stop_workers(self) -> None:
-        """Wait for running scans (as long as the longest timeout), hand on their results."""
+    def _stop_workers(self, pool: ThreadPoolExecutor) -> None:
+        """Wait for running scans as long as their turns may last, hand on their results."""
         limits = [
-            self._loaded[n].config.timeout_seconds for n in self._in_flight if n in self._loaded
+            self._turn_limit(self._loaded[n].config) for n in self._running if n in self._loaded
         ]
-        grace = max((t for t in limits if t is not None), default=0.0) + 1.0
-        if not self.wait_idle(grace):
-            still = sorted(n for n, f in self._in_flight.items() if not f.done())
+        if not self.wait_idle(None if None in limits else max(limits, default=0.0) + 1.0):
+            still = sorted(self._running)
             log.warning(
                 "Scans still running at shutdown, results dropped: %s",
                 ", ".join(still),
                 extra={"event": "shutdown", "scanners": still},
             )
         self.drain()
-        assert self._pool is not None
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
         self._in_flight.clear()
+        self._running.clear()
+
+    @staticmethod
+    def _turn_limit(cfg: ScannerConfig) -> float | None:
+        """The longest a scan turn can take, retries and backoff included; None if unbounded."""
+        if cfg.timeout_seconds is None:
+            return None
+        policy = _policy(cfg)
+        backoff = sum(policy.delay(k) for k in range(1, policy.max_retries + 1))
+        return (policy.max_retries + 1) * cfg.timeout_seconds + backoff
 
     # Registration and hooks
 
