@@ -1,40 +1,154 @@
-"""GapScanner: symbols whose latest open is at least `min_gap_pct` away from the prior close."""
+"""GapScanner: symbols gapping at least 2% from the previous close, on volume, under a price cap.
+
+Two ways to measure the gap, chosen per scan (``mode``):
+
+- ``pre_market``: the scan runs at (or before) the regular open and the store has
+  extended-hours bars. Price is the latest pre-market close, volume the pre-market
+  cumulative volume (the session's ``day_volume`` before the open).
+- ``opening``: the store has no pre-market bars (or the scan runs after the open).
+  Price is the open of the symbol's first regular-session bar, volume the cumulative
+  volume of the bars starting in the first ``opening_minutes`` of the session. Those
+  bars are read from the session's bar store once the window has closed (never a bar
+  that closes after the scan time), once per day.
+
+``auto`` (the default) picks ``pre_market`` when the scan runs at or before the open
+and some symbol traded before it today, ``opening`` otherwise.
+
+The previous close is the ``prev_close`` indicator on 1-minute bars: the close of
+the symbol's last bar in an earlier session.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import datetime as dt
+from typing import Literal
 
-from scanner_core import BaseScanner, ScanContext, ScanResult
-from scanner_core.bars import Bars
+import numpy as np
+import pandas as pd
+from attrs import field, frozen
+from attrs.validators import and_, ge, gt, le
+
+from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
+from scanner_core.ranking import rank, ranked_result
+from scanner_core.requirements import default_sessions
+
+PREV_CLOSE = IndicatorConfig("prev_close", 1, "1m")
+DAY_VOLUME = IndicatorConfig("day_volume", 1, "1m")
+#: Longest opening window: a whole regular session.
+MAX_WINDOW_MINUTES = 390
+
+
+@frozen
+class GapSettings:
+    """The gap scanner's ``config`` table."""
+
+    #: Smallest gap, in percent of the previous close.
+    min_gap_pct: float = field(default=2.0, validator=ge(0))
+    #: Which gaps count: "up", "down" or "both".
+    direction: Literal["up", "down", "both"] = "both"
+    #: Least pre-market volume (shares), in pre_market mode.
+    min_volume: float = field(default=1_000_000.0, validator=ge(0))
+    #: Highest price (the price the gap is measured at).
+    max_price: float = field(default=500.0, validator=gt(0))
+    #: "auto", "pre_market" or "opening" (see the module docstring).
+    mode: Literal["auto", "pre_market", "opening"] = "auto"
+    #: Length of the opening window, in minutes from the open, in opening mode.
+    opening_minutes: int = field(default=5, validator=and_(ge(1), le(MAX_WINDOW_MINUTES)))
+    #: Least volume in the opening window (shares), in opening mode.
+    opening_min_volume: float = field(default=1_000_000.0, validator=ge(0))
 
 
 class GapScanner(BaseScanner):
-    """Ranks symbols by the size of the gap between the previous close and the latest open.
+    """Ranks gapping symbols by the size of their gap, |gap %|, largest first."""
 
-    Reads the session's bars (a ``Bars`` of one interval) from the context; up and
-    down gaps both count unless ``direction`` is "up" or "down".
-    """
+    settings_class = GapSettings
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        #: The opening window's first open and volume per column, for one day.
+        self._opening: tuple[tuple[dt.date, int], np.ndarray, np.ndarray] | None = None
+
+    def setup(self, context: ScanContext) -> bool:
+        """Register the previous close and today's cumulative volume for the universe."""
+        context.session_data.add_indicator(None, PREV_CLOSE)
+        context.session_data.add_indicator(None, DAY_VOLUME)
+        return True
 
     def scan(self, context: ScanContext) -> ScanResult:
-        """Compare each symbol's latest open with its close one cross-section earlier."""
-        bars: Bars = context.session_data
-        min_gap = float(self.config.get("min_gap_pct", 2.0))
-        direction = self.config.get("direction", "both")
-        stamps = np.unique(bars.ts)
-        if stamps.size < 2:
-            return ScanResult(metadata={"reason": "fewer than two bars per symbol"})
-        latest, previous = bars.ts == stamps[-1], bars.ts == stamps[-2]
-        opens = np.full(len(bars.symbols), np.nan)
-        opens[bars.code[latest]] = bars.open[latest]
-        closes = np.full(len(bars.symbols), np.nan)
-        closes[bars.code[previous]] = bars.close[previous]
+        """Evaluate every tracked symbol's gap, volume and price at once."""
+        s: GapSettings = self.settings
+        data = context.session_data
+        calendar = context.time_manager or default_sessions()
+        now = data.current_time or pd.Timestamp(context.current_time)
+        day = now.tz_convert(calendar.tz).date()
+        if not calendar.is_session(day):
+            return ScanResult(metadata={"reason": f"{day} is not a trading session"})
+        open_, _ = calendar.open_close(day)
+        prev = data.indicator(PREV_CLOSE)
+        today = data.indicator(DAY_VOLUME)
+        mode = s.mode
+        if mode == "auto":
+            before_open = now <= open_
+            mode = "pre_market" if before_open and np.nansum(today.values) > 0 else "opening"
+        if mode == "pre_market":
+            if now > open_:
+                return ScanResult(
+                    metadata={"mode": mode, "reason": f"pre-market mode scans by the open {open_}"}
+                )
+            price, volume, min_volume = data.latest("close"), today.values, s.min_volume
+        else:
+            window_end = open_ + dt.timedelta(minutes=s.opening_minutes)
+            if now < window_end:
+                reason = f"opening window {open_:%H:%M}-{window_end:%H:%M} has not closed at {now}"
+                return ScanResult(metadata={"mode": mode, "reason": reason})
+            price, volume = self._opening_window(data, day, open_, window_end)
+            min_volume = s.opening_min_volume
+        return self._rank(data.symbols, prev.values, price, volume, min_volume, mode)
+
+    def _opening_window(
+        self, data, day: dt.date, open_: dt.datetime, end: dt.datetime
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """First regular-session open and window volume per column (NaN open: no bar)."""
+        n = len(data.symbols)
+        key = (day, n)
+        if self._opening is None or self._opening[0] != key:
+            opens, volume = np.full(n, np.nan), np.zeros(n)
+            if data.store is not None:
+                bars = data.store.load("1m", list(data.symbols), open_, end)
+                cols = data.index(bars.symbols)[bars.code]
+                # rows are sorted by time, so a column's first row is its first bar
+                _, first = np.unique(cols, return_index=True)
+                opens[cols[first]] = bars.open[first]
+                volume = np.bincount(cols, weights=bars.volume, minlength=n)
+            self._opening = (key, opens, volume)
+        return self._opening[1], self._opening[2]
+
+    def _rank(
+        self,
+        symbols: tuple[str, ...],
+        prev_close: np.ndarray,
+        price: np.ndarray,
+        volume: np.ndarray,
+        min_volume: float,
+        mode: str,
+    ) -> ScanResult:
+        s: GapSettings = self.settings
+        valid = np.isfinite(prev_close) & (prev_close > 0)
+        priced = valid & np.isfinite(price)
         with np.errstate(divide="ignore", invalid="ignore"):
-            gap = (opens / closes - 1.0) * 100.0
-        signed = {"up": gap, "down": -gap}.get(direction, np.abs(gap))
-        hits = np.flatnonzero(signed >= min_gap)
-        ranked = hits[np.argsort(-signed[hits], kind="stable")]
-        symbols = [bars.symbols[i] for i in ranked]
-        return ScanResult(
-            symbols=symbols,
-            metadata={"gap_pct": {s: float(gap[i]) for s, i in zip(symbols, ranked, strict=True)}},
+            gap = (price / prev_close - 1.0) * 100.0
+        signed = {"up": gap, "down": -gap}.get(s.direction, np.abs(gap))
+        passed = (
+            priced & (signed >= s.min_gap_pct) & (volume >= min_volume) & (price <= s.max_price)
+        )
+        columns = rank(symbols, np.abs(gap), passed)
+        values = {"gap_pct": gap, "prev_close": prev_close, "price": price, "volume": volume}
+        return ranked_result(
+            symbols,
+            columns,
+            values,
+            mode=mode,
+            evaluated=int(priced.sum()),
+            skipped_invalid=int((~valid).sum()),
+            skipped_no_price=int((valid & ~priced).sum()),
         )

@@ -1,41 +1,125 @@
-"""VolumeScanner: symbols whose latest volume is a multiple of their average volume."""
+"""VolumeScanner: symbols trading a multiple of their usual volume for this time of day.
+
+Criteria, all configurable:
+
+- cumulative volume today >= ``min_multiple`` x the average cumulative volume at the
+  same minute of the session over the previous ``lookback_days`` sessions (see
+  ``scanner_volume.profile``);
+- price change >= ``min_change_pct`` from the previous close (``change``: "absolute"
+  counts moves both ways, "up" only rises);
+- not already in the session.
+
+Today's cumulative volume is the session's ``day_volume`` indicator, the previous
+close the ``prev_close`` indicator (1-minute bars), the price the latest 1-minute
+close. The same-time average is built from the bar store once per day (only bars
+before today are read) and indexed by the minutes elapsed since the open.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import datetime as dt
+from typing import Literal
 
-from scanner_core import BaseScanner, ScanContext, ScanResult
-from scanner_core.bars import Bars
+import numpy as np
+import pandas as pd
+from attrs import field, frozen
+from attrs.validators import and_, ge, gt, le
+
+from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
+from scanner_core.ranking import rank, ranked_result
+from scanner_core.requirements import default_sessions
+from scanner_volume.profile import VolumeProfile, build_profile
+
+PREV_CLOSE = IndicatorConfig("prev_close", 1, "1m")
+DAY_VOLUME = IndicatorConfig("day_volume", 1, "1m")
+#: Most sessions the average may span (about a year).
+MAX_LOOKBACK = 252
+
+
+@frozen
+class VolumeSettings:
+    """The volume scanner's ``config`` table."""
+
+    #: Least multiple of the same-time average cumulative volume.
+    min_multiple: float = field(default=3.0, validator=gt(0))
+    #: Sessions averaged (symbols without bars in each of them are skipped).
+    lookback_days: int = field(default=10, validator=and_(ge(1), le(MAX_LOOKBACK)))
+    #: Least price change from the previous close, in percent.
+    min_change_pct: float = field(default=1.0, validator=ge(0))
+    #: "absolute": |change| counts; "up": only rises count.
+    change: Literal["absolute", "up"] = "absolute"
 
 
 class VolumeScanner(BaseScanner):
-    """Ranks symbols by the ratio of the latest bar's volume to their average earlier volume.
+    """Ranks symbols not yet in the session by their volume multiple, highest first."""
 
-    Reads the session's bars (a ``Bars`` of one interval) from the context.
-    """
+    settings_class = VolumeSettings
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._profile: tuple[dt.date, VolumeProfile] | None = None
+
+    def setup(self, context: ScanContext) -> bool:
+        """Register the previous close and today's cumulative volume for the universe."""
+        context.session_data.add_indicator(None, PREV_CLOSE)
+        context.session_data.add_indicator(None, DAY_VOLUME)
+        return True
 
     def scan(self, context: ScanContext) -> ScanResult:
-        """Latest volume over mean volume of the earlier bars, for every symbol at once."""
-        bars: Bars = context.session_data
-        min_ratio = float(self.config.get("min_volume_ratio", 3.0))
-        n = len(bars.symbols)
-        if len(bars) == 0:
-            return ScanResult(metadata={"reason": "no bars"})
-        latest = bars.ts == bars.ts.max()
-        earlier = ~latest
-        current = np.zeros(n)
-        current[bars.code[latest]] = bars.volume[latest]
+        """Evaluate every tracked symbol's volume multiple and price change at once."""
+        s: VolumeSettings = self.settings
+        data = context.session_data
+        calendar = context.time_manager or default_sessions()
+        now = data.current_time or pd.Timestamp(context.current_time)
+        day = now.tz_convert(calendar.tz).date()
+        if not calendar.is_session(day):
+            return ScanResult(metadata={"reason": f"{day} is not a trading session"})
+        open_, _ = calendar.open_close(day)
+        minute = int((now - pd.Timestamp(open_)) // pd.Timedelta(minutes=1))
+        profile = self._profile_for(data, calendar, day)
+        average = profile.at(minute)
+        today = data.indicator(DAY_VOLUME)
+        prev = data.indicator(PREV_CLOSE)
+        price = data.latest("close")
+        valid = today.valid & prev.valid & (prev.values > 0) & np.isfinite(price)
+        known = valid & profile.complete
+        usable = known & (average > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            average = np.bincount(
-                bars.code[earlier], weights=bars.volume[earlier], minlength=n
-            ) / np.bincount(bars.code[earlier], minlength=n)
-            ratio = current / average
-        hits = np.flatnonzero(np.isfinite(ratio) & (ratio >= min_ratio))
-        ranked = hits[np.argsort(-ratio[hits], kind="stable")]
-        symbols = [bars.symbols[i] for i in ranked]
-        return ScanResult(
-            symbols=symbols,
-            metadata={
-                "volume_ratio": {s: float(ratio[i]) for s, i in zip(symbols, ranked, strict=True)}
-            },
+            multiple = today.values / average
+            change = (price / prev.values - 1.0) * 100.0
+        moved = change if s.change == "up" else np.abs(change)
+        fresh = ~data.in_session()
+        passed = usable & fresh & (multiple >= s.min_multiple) & (moved >= s.min_change_pct)
+        values = {
+            "volume_multiple": multiple,
+            "cumulative_volume": today.values,
+            "average_cumulative_volume": average,
+            "change_pct": change,
+            "price": price,
+            "prev_close": prev.values,
+        }
+        return ranked_result(
+            data.symbols,
+            rank(data.symbols, multiple, passed),
+            values,
+            minute=minute,
+            lookback_days=s.lookback_days,
+            evaluated=int(usable.sum()),
+            skipped_invalid=int((~valid).sum()),
+            skipped_history=int((valid & ~profile.complete).sum()),
+            skipped_zero_average=int((known & ~(average > 0)).sum()),
+            already_in_session=int((usable & ~fresh).sum()),
         )
+
+    def _profile_for(self, data, calendar, day: dt.date) -> VolumeProfile:
+        """Today's same-time volume profile, built once per day and universe."""
+        if (
+            self._profile is None
+            or self._profile[0] != day
+            or (self._profile[1].symbols != data.symbols)
+        ):
+            profile = build_profile(
+                data.store, data.symbols, calendar, day, self.settings.lookback_days
+            )
+            self._profile = (day, profile)
+        return self._profile[1]
