@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import threading
 import time
@@ -60,26 +61,25 @@ def local(name: str, symbols: list[str], **kwargs: Any) -> ScannerConfig:
 
 
 @pytest.fixture
-def logged():
-    """The "scanner" log as configure_logging() renders it; the logger is restored afterwards."""
+def log_output():
+    """A stream for configure_logging(); the "scanner" logger is restored afterwards."""
     logger = logging.getLogger("scanner")
     saved = (list(logger.handlers), logger.level, logger.propagate)
-    stream = io.StringIO()
-    configure_logging("text", level="DEBUG", stream=stream)
-    yield lambda: [line[line.index(PREFIX) :] for line in stream.getvalue().splitlines()]
+    yield io.StringIO()
     logger.handlers[:] = saved[0]
     logger.setLevel(saved[1])
     logger.propagate = saved[2]
 
 
-def test_lifecycle_logs_in_the_plan_shape(logged) -> None:
+def test_lifecycle_logs_in_the_plan_shape(log_output: io.StringIO) -> None:
+    configure_logging("text", level="DEBUG", stream=log_output)
     session = Session()
     mgr = manager([local("loc", ["XYZ", "ABC"])], session)
     mgr.load_scanners()
     mgr.setup_all()
     results = mgr.execute_pre_session_scans()
     mgr.teardown_all()
-    lines = logged()
+    lines = [line[line.index(PREFIX) :] for line in log_output.getvalue().splitlines()]
     assert lines[:4] == [
         "[SCANNER] Loaded: loc",
         "[SCANNER] Setting up: loc",
@@ -393,3 +393,18 @@ def test_live_results_reach_the_session_only_through_drain_on_the_calling_thread
     assert len(mgr.history.records) == 2
     mgr.teardown_all()
     assert mgr.scanner_names == []
+
+
+def test_json_log_lines_carry_the_scanner_and_event(log_output: io.StringIO) -> None:
+    configure_logging("json", stream=log_output)
+    mgr = manager([local("a", ["A"]), transient("t", max_consecutive_failures=1)], Session())
+    mgr.load_scanners()
+    mgr.execute_pre_session_scans()
+    lines = [json.loads(line) for line in log_output.getvalue().splitlines()]
+    found = next(line for line in lines if line.get("event") == "scan")
+    assert (found["scanner"], found["symbols"], found["logger"]) == ("a", 1, "scanner.manager")
+    assert found["message"].startswith("a: Found 1 symbols (")
+    failed = next(line for line in lines if line.get("event") == "error")
+    assert failed["message"] == "t: Scan failed: TransientScanError: data source unavailable"
+    disabled = next(line for line in lines if line.get("event") == "disabled")
+    assert disabled["message"] == "Disabling t after 1 consecutive failures"
