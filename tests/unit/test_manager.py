@@ -408,3 +408,26 @@ def test_json_log_lines_carry_the_scanner_and_event(log_output: io.StringIO) -> 
     assert failed["message"] == "t: Scan failed: TransientScanError: data source unavailable"
     disabled = next(line for line in lines if line.get("event") == "disabled")
     assert disabled["message"] == "Disabling t after 1 consecutive failures"
+
+
+def test_disabled_scanner_is_torn_down_and_gets_no_more_turns() -> None:
+    class TeardownWatcher:
+        def __init__(self) -> None:
+            self.torn_down: list[str] = []
+
+        @hookimpl
+        def teardown(self, context: ScanContext) -> None:
+            self.torn_down.append(context.scanner_name)
+
+    pm = ScannerPluginManager()
+    watcher = TeardownWatcher()
+    pm.register(watcher, name="watcher")
+    configs = [transient("t", timeout_seconds=None, max_consecutive_failures=2), local("a", ["A"])]
+    mgr = manager(configs, Session(), plugin_manager=pm)
+    mgr.load_scanners()
+    mgr.execute_pre_session_scans()
+    assert watcher.torn_down == [] and mgr.scanner_names == ["t", "a"]
+    mgr.execute_scheduled_scans(NOW, ["t", "a"])
+    assert watcher.torn_down == ["t"] and mgr.scanner_names == ["a"]
+    assert list(mgr.execute_scheduled_scans(NOW, ["t", "a"])) == ["a"]
+    assert [r.scanner for r in mgr.history.records] == ["t", "a", "t", "a", "a"]
