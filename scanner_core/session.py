@@ -10,7 +10,7 @@ closes ``interval`` after its start; a daily bar at the end of its date). Only b
 closed at or before it are visible, in memory and in whatever is loaded from the
 store. A symbol warmed up mid-session gets its indicator state rebuilt from the
 store up to that time; bars advanced afterwards continue it. A symbol that leaves
-(``remove_symbol``) stops receiving bars; when it rejoins it is warmed up again to
+(``leave_session``) stops receiving bars; when it rejoins it is warmed up again to
 the current time, and only bars after that time reach it, so bars it missed are
 never replayed as new ones.
 """
@@ -178,7 +178,7 @@ class SessionData:
         self._in_session[cols] = True
         return added
 
-    def remove_symbol(self, symbol: str) -> bool:
+    def leave_session(self, symbol: str) -> bool:
         """Take a symbol out of the session; it keeps its column but gets no more bars."""
         col = self._column.get(symbol)
         if col is None or not (self._in_session[col] or self._live[col]):

@@ -134,7 +134,7 @@ def test_leave_and_rejoin_on_real_bars_resumes_at_the_current_minute(eqker_store
         for h in ("09:30", "10:30", "11:30", "11:31")
     ]
     replay_between(session, eqker_store, "1m", ["AAPL", "MU"], t[0], t[1])
-    session.remove_symbol("MU")
+    session.leave_session("MU")
     replay_between(session, eqker_store, "1m", ["AAPL", "MU"], t[1], t[2])
     session.add_symbol("MU")
     replay_between(session, eqker_store, "1m", ["AAPL", "MU"], t[2], t[3])

@@ -189,7 +189,7 @@ def test_symbol_that_leaves_and_rejoins_never_replays_missed_bars():
         session.add_symbols(["A", "B"])
         session.add_indicator(None, RSI)
     replay_until(s, bars, T0 + 10 * MINUTE)
-    assert s.remove_symbol("B") is True
+    assert s.leave_session("B") is True
     assert not s.in_session()[1]
     assert np.isnan(s.indicator(RSI).values[1])
     replay_until(s, bars.take(bars.ts >= T0 + 10 * MINUTE), T0 + 25 * MINUTE)
