@@ -88,6 +88,7 @@ def expected_gaps(bars: pd.DataFrame, day: pd.Timestamp, cfg: dict) -> pd.DataFr
             "opening_min_volume": 200_000,
             "max_price": 200,
         },
+        {"min_gap_pct": 2.0, "opening_minutes": 5, "opening_min_volume": 1e6, "max_price": 500},
     ],
 )
 def test_gap_opening_mode_matches_pandas_on_every_day(eqker, cfg):
