@@ -5,8 +5,8 @@ advances it for one timestamp cross-section at a time: ``update(rows, bar)``
 touches only ``rows`` (the symbols that have a bar at that time), so a symbol
 without a bar keeps its state unchanged. ``warm(rows, ...)`` is the batch
 path: it rebuilds the state of ``rows`` from a history matrix (symbols x time,
-NaN close = no bar) by running the very same step over the columns, which is
-why batch and incremental state are bit-identical.
+time x symbols, NaN close = no bar) by running the very same step over the rows,
+which is why batch and incremental state are bit-identical.
 
 Definitions (``p`` is the period; "bars seen" counts a symbol's own bars):
 
@@ -148,23 +148,16 @@ class Kernel:
         close: np.ndarray,
         volume: np.ndarray,
     ) -> None:
-        """Rebuild the state of ``rows`` from history matrices (len(rows) x time, NaN = no bar)."""
+        """Rebuild the state of ``rows`` from history matrices (time x len(rows), NaN = no bar)."""
         rows = np.asarray(rows, dtype=np.intp)
         self.reset(rows)
-        present = ~np.isnan(close)
-        for t in range(close.shape[1]):
-            has = present[:, t]
-            self.step(
-                rows[has],
-                Bar(
-                    open[has, t],
-                    high[has, t],
-                    low[has, t],
-                    close[has, t],
-                    volume[has, t],
-                    int(sessions[t]),
-                ),
-            )
+        fields = [np.ascontiguousarray(a) for a in (open, high, low, close, volume)]
+        present = ~np.isnan(fields[3])
+        full = present.all(axis=1)
+        for t in range(present.shape[0]):
+            # a full cross-section needs no gather: the rows' own views will do
+            has = slice(None) if full[t] else present[t]
+            self.step(rows[has], Bar(*(f[t, has] for f in fields), int(sessions[t])))
 
     def step(self, rows: np.ndarray, bar: Bar) -> None:
         """Advance the state of ``rows`` by one bar."""

@@ -42,8 +42,9 @@ from scanner_core.requirements import (
     history_start,
 )
 
-#: Symbols per warm-up matrix, bounding its memory.
-WARM_CHUNK = 512
+#: Cells (symbols x times) per warm-up matrix: bounds its memory (x5 fields x 8 bytes)
+#: while keeping the chunks few, since each chunk steps the kernels once per time.
+WARM_CELLS = 2**21
 #: How a short warm-up window is extended for symbols with missing bars.
 EXTEND_FACTOR = 4
 EXTEND_ROUNDS = 3
@@ -484,8 +485,10 @@ class SessionData:
             mine = [self._kernels[c] for c in configs if c.interval == interval]
             names = [self._symbols[c] for c in cols]
             pieces = self._history(interval, names, self._horizon(interval))
-            for lo in range(0, len(cols), WARM_CHUNK):
-                self._warm_chunk(interval, cols[lo : lo + WARM_CHUNK], pieces, mine, rebase)
+            times = max(len(np.unique(bars.ts)) for bars, _ in pieces) if pieces else 1
+            chunk = max(WARM_CELLS // max(times, 1), 1)
+            for lo in range(0, len(cols), chunk):
+                self._warm_chunk(interval, cols[lo : lo + chunk], pieces, mine, rebase)
         if rebase:
             self._live[cols] = True
 
@@ -509,9 +512,9 @@ class SessionData:
             parts.append([pos[ok], bars.ts[ok], *(getattr(bars, f)[ok] for f in FIELDS)])
         pos, ts, *values = (np.concatenate(column) for column in zip(*parts, strict=True))
         times, at = np.unique(ts, return_inverse=True)
-        matrix = np.full((len(FIELDS), len(cols), len(times)), np.nan)
+        matrix = np.full((len(FIELDS), len(times), len(cols)), np.nan)
         for i, v in enumerate(values):
-            matrix[i, pos, at.reshape(-1)] = v
+            matrix[i, at.reshape(-1), pos] = v
         sessions = session_ids(times, interval, self.tz)
         for kernel in kernels:
             kernel.warm(cols, sessions, *matrix)
@@ -521,9 +524,9 @@ class SessionData:
             self._last_row[interval][cols] = -1
             # each column's newest bar: its last non-NaN time in the matrix (-1: none)
             present = ~np.isnan(matrix[_FIELD["close"]])
-            steps = np.arange(len(times))
-            last = np.where(present, steps, -1).max(axis=1, initial=-1)
+            steps = np.arange(len(times))[:, None]
+            last = np.where(present, steps, -1).max(axis=0, initial=-1)
             before = np.full((len(FIELDS), len(cols)), np.nan)
             seen = np.flatnonzero(last >= 0)
-            before[:, seen] = matrix[:, seen, last[seen]]
+            before[:, seen] = matrix[:, last[seen], seen]
             self._before[interval][:, cols] = before

@@ -64,7 +64,7 @@ def full_history(store: BarStore, session: SessionData, config: IndicatorConfig,
     bars = store.load(config.interval, [symbol], None, session._horizon(config.interval))
     assert len(bars) and (bars.ts < now).all()
     kernel = kernel_for(config, 1)
-    history = [getattr(bars, f)[None, :] for f in FIELDS]
+    history = [getattr(bars, f)[:, None] for f in FIELDS]
     kernel.warm(np.array([0]), session_ids(bars.ts, config.interval), *history)
     # session-scoped values read "today": the session of the clock (a daily bar closes at
     # midnight, so after it the next session is today)

@@ -149,7 +149,7 @@ def test_kernel_matches_pandas_reference(real_bars, name, period):
         np.testing.assert_allclose(got, ref, **TOL, err_msg=f"{name} {sym}")
 
     batch = kernel_for(IndicatorConfig(name, period, interval), len(frames))
-    batch.warm(np.arange(len(frames)), sessions, *(wide[f].T for f in FIELDS))
+    batch.warm(np.arange(len(frames)), sessions, *(wide[f] for f in FIELDS))
     batch.session = kernel.session
     _assert_same_state(batch, kernel)
     np.testing.assert_array_equal(batch.read().values, kernel.read().values)
@@ -229,5 +229,5 @@ def test_incremental_equals_batch_with_random_gaps(name, period, data):
     subset = np.flatnonzero(rng.uniform(size=n_s) < 0.5)
     batch = kernel_for(config, n_s)
     _run_incremental(batch, wide, sessions)
-    batch.warm(subset, sessions, *(wide[f][:, subset].T for f in FIELDS))
+    batch.warm(subset, sessions, *(wide[f][:, subset] for f in FIELDS))
     _assert_same_state(batch, inc)
