@@ -257,3 +257,33 @@ def test_symbol_without_any_stored_history_joins_with_indicators_not_yet_valid()
     assert s.add_symbol("NEW") is True
     assert not s.indicator(RSI).valid[0]
     assert np.isnan(s.latest("close")[0])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    leave=st.integers(1, 30),
+    away=st.integers(0, 15),
+    seed=st.integers(0, 1000),
+    gap=st.floats(0, 0.5),
+)
+def test_leave_and_rejoin_at_any_time_matches_never_leaving(leave, away, seed, gap):
+    bars = make_bars(["A", "B"], 50, seed=seed, gap=gap)
+    configs = (RSI, EMA, IndicatorConfig("sma", 3, "1m"), IndicatorConfig("vwap", 1, "1m"))
+    stayed, left = SessionData(FakeStore(bars)), SessionData(FakeStore(bars))
+    for s in (stayed, left):
+        for config in configs:
+            s.add_indicator(None, config)
+        s.add_symbols(["A", "B"])
+    back = leave + away
+    replay_until(left, bars, T0 + leave * MINUTE)
+    left.leave_session("B")
+    replay_until(left, bars.take(bars.ts >= T0 + leave * MINUTE), T0 + back * MINUTE)
+    left.add_symbol("B")
+    replay_until(left, bars.take(bars.ts >= T0 + back * MINUTE), T0 + 50 * MINUTE)
+    replay_until(stayed, bars, T0 + 50 * MINUTE)
+    for config in configs:
+        a, b = stayed._kernels[config].state(), left._kernels[config].state()
+        for key in a:
+            np.testing.assert_array_equal(a[key][1], b[key][1], err_msg=f"{config} {key}")
+    np.testing.assert_array_equal(stayed.history("B", "1m").ts, left.history("B", "1m").ts)
+    np.testing.assert_array_equal(stayed.latest("close"), left.latest("close"))
