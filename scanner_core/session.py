@@ -441,11 +441,12 @@ class SessionData:
 
         The calendar window assumes a bar every interval; a symbol with missing bars
         that comes up short is loaded again over a window EXTEND_FACTOR times longer,
-        up to EXTEND_ROUNDS times, while that still finds it more bars.
+        up to EXTEND_ROUNDS times, while that still finds it more bars. A symbol with no
+        bar at all in the window (new, or not trading) is taken as having no history.
         """
         need = self.requirements.needs().get(interval, Need())
         pieces = []
-        wanted, before = list(symbols), dict.fromkeys(symbols, -1)
+        wanted, before = list(symbols), dict.fromkeys(symbols, 0)
         for round_ in range(EXTEND_ROUNDS + 1):
             bars = self._load(interval, wanted, need, end)
             found = np.bincount(bars.code, minlength=len(bars.symbols)).tolist()
