@@ -9,7 +9,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
@@ -76,6 +76,11 @@ class Invalid(ValueError):
     def __init__(self, expected: str, value: Any = Marker.NONE, at: str = "") -> None:
         self.expected, self.value, self.at = expected, value, at
         super().__init__(f"{at + ': ' if at else ''}expected {expected}, got {value!r}")
+
+
+def expected_one_of(choices: Iterable[Any]) -> str:
+    """The "expected ..." wording for a value that must be one of `choices`."""
+    return "one of " + ", ".join(map(repr, choices))
 
 
 def duration_seconds(text: str) -> int:
@@ -346,6 +351,26 @@ def _structure_float(value: Any, _type: type) -> float:
     return float(_strict((int, float), "a number")(value, _type))
 
 
+def _structure_literal(value: Any, type_: Any) -> Any:
+    # Compare types too, so true does not pass for 1 nor 1 for true.
+    for choice in get_args(type_):
+        wanted = choice.value if isinstance(choice, enum.Enum) else choice
+        if type(value) is type(wanted) and value == wanted:
+            return choice
+    raise Invalid(expected_one_of(_choice_values(get_args(type_))), value)
+
+
+def _structure_enum(value: Any, type_: type[enum.Enum]) -> enum.Enum:
+    try:
+        return type_(value)
+    except ValueError:
+        raise Invalid(expected_one_of(_choice_values(type_)), value) from None
+
+
+def _choice_values(choices: Iterable[Any]) -> list[Any]:
+    return [c.value if isinstance(c, enum.Enum) else c for c in choices]
+
+
 def _checked(attribute: attrs.Attribute, inner: Callable[[Any, type], Any]) -> Callable:
     """A field's structure hook that also runs the field's attrs converter and validator.
 
@@ -392,6 +417,11 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(dt.time, _structure_time)
     converter.register_structure_hook(dt.date, _structure_date)
     converter.register_structure_hook(Path, _structure_path)
+    # Registered before Mode's own hook, which takes precedence over it.
+    converter.register_structure_hook_func(lambda t: get_origin(t) is Literal, _structure_literal)
+    converter.register_structure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
+    )
     converter.register_structure_hook_func(
         lambda t: t == Mode, _strict(str, "'backtest' or 'live'")
     )
@@ -454,9 +484,30 @@ def _problem(file: str, raw: Any, path: list[str | int], exc: BaseException) -> 
     value = _lookup(raw, path)
     if isinstance(exc, KeyError) and value is Marker.MISSING:
         return Problem(file, _render(path), Marker.MISSING, "a value: this key is required")
+    if isinstance(exc, ValueError):
+        expected = _attrs_expected(exc)
+        shown = Marker.NONE if value is Marker.MISSING else value
+        return Problem(file, _render(path), shown, expected or f"a valid value ({exc})")
     if value is not Marker.MISSING and not isinstance(value, Mapping):
         return Problem(file, _render(path), value, "a table of settings")
     return Problem(file, _render(path), Marker.NONE, f"a valid value ({exc})")
+
+
+_ATTRS_BOUND = re.compile(r"^'[^']*' must be ([<>]=?) (.+): ")
+_ATTRS_LENGTH = re.compile(r"^Length of '[^']*' must be ([<>]=?) (\d+): ")
+
+
+def _attrs_expected(exc: ValueError) -> str | None:
+    """What a failing attrs validator (ge, lt, in_, max_len, ...) expected, if it says so."""
+    text = str(exc.args[0]) if exc.args else ""
+    if match := _ATTRS_BOUND.match(text):
+        return f"a number {match[1]} {match[2]}"
+    if match := _ATTRS_LENGTH.match(text):
+        return f"a length {match[1]} {match[2]}"
+    # in_() passes (message, attribute, options, value)
+    if len(exc.args) == 4 and isinstance(exc.args[1], attrs.Attribute) and " must be in " in text:
+        return expected_one_of(exc.args[2])
+    return None
 
 
 def _parse_at(at: str) -> list[str | int]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 from pathlib import Path
+from typing import Literal
 
+import attrs
 import pytest
 import yaml
 from hypothesis import given
@@ -22,6 +25,7 @@ from scanner_core.config import (
     dump_config,
     load_config,
     parse_config,
+    structure,
 )
 
 GOOD_TOML = """
@@ -307,3 +311,49 @@ def test_classes_validate_when_built_in_python_too() -> None:
         UniverseConfig()
     with pytest.raises(ValueError, match="a name no other scanner uses"):
         SessionConfig(scanners=[ScannerConfig(module="a"), ScannerConfig(module="a")])
+
+
+class Side(enum.Enum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+@attrs.frozen
+class Settings:
+    """A scanner-style settings class using attrs' own validators, a Literal and an enum."""
+
+    min_pct: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
+    minutes: int = attrs.field(
+        default=5, validator=attrs.validators.and_(attrs.validators.gt(0), attrs.validators.le(390))
+    )
+    tags: tuple[str, ...] = attrs.field(default=(), validator=attrs.validators.max_len(2))
+    venue: str = attrs.field(default="a", validator=attrs.validators.in_(("a", "b")))
+    direction: Literal["up", "down", "both"] = "both"
+    side: Side = Side.BUY
+
+
+@pytest.mark.parametrize(
+    ("config", "line"),
+    [
+        ({"min_pct": -1}, "min_pct: got -1, expected a number >= 0"),
+        ({"minutes": 0}, "minutes: got 0, expected a number > 0"),
+        ({"minutes": 391}, "minutes: got 391, expected a number <= 390"),
+        ({"tags": ["x", "y", "z"]}, "tags: got ['x', 'y', 'z'], expected a length <= 2"),
+        ({"venue": "c"}, "venue: got 'c', expected one of 'a', 'b'"),
+        (
+            {"direction": "sideways"},
+            "direction: got 'sideways', expected one of 'up', 'down', 'both'",
+        ),
+        ({"direction": 1}, "direction: got 1, expected one of 'up', 'down', 'both'"),
+        ({"side": "hold"}, "side: got 'hold', expected one of 'buy', 'sell'"),
+    ],
+)
+def test_attrs_validators_literals_and_enums_read_as_expected_values(config, line) -> None:
+    with pytest.raises(ConfigError) as info:
+        structure(config, Settings, "session.toml", "scanners[0].config")
+    assert str(info.value) == f"session.toml: scanners[0].config.{line}"
+
+
+def test_literal_and_enum_values_structure_to_themselves() -> None:
+    settings = structure({"direction": "up", "side": "sell"}, Settings)
+    assert (settings.direction, settings.side) == ("up", Side.SELL)
