@@ -136,3 +136,55 @@ def data_import_command(
     click.echo(f"store: {store.root}")
     if report.totals()["failed_files"]:
         raise SystemExit(1)
+
+
+@main.command("run")
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option(
+    "--history",
+    "history_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write every scan's symbols as JSON lines (byte-identical across runs).",
+)
+@click.option(
+    "--stats-json",
+    "stats_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write scan records and timings for `scanner stats`.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines as text or as JSON objects.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings, errors and the summary.")
+def run_command(
+    config: str, history_path: str | None, stats_path: str | None, log_format: str, quiet: bool
+) -> None:
+    """Run the backtest session described by CONFIG."""
+    import logging
+    from pathlib import Path
+
+    from scanner_core.config import ConfigError, load_config
+    from scanner_core.coordinator import SessionCoordinator
+    from scanner_core.logs import configure_logging
+
+    configure_logging(log_format, logging.WARNING if quiet else logging.INFO)
+    try:
+        session = load_config(config)
+        coordinator = SessionCoordinator(session, base_dir=Path(config).resolve().parent)
+    except (ConfigError, ValueError) as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+    summary = coordinator.run()
+    if quiet:
+        for line in summary.lines():
+            click.echo(line)
+    if history_path:
+        coordinator.recorder.write(history_path)
+    if stats_path:
+        coordinator.manager.history.to_json(stats_path)

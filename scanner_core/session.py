@@ -23,6 +23,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from scanner_core.aggregate import aggregate
 from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars, empty_bars
 from scanner_core.indicators import (
     Bar,
@@ -179,12 +180,18 @@ class SessionData:
         self._in_session[cols] = True
         return added
 
-    def leave_session(self, symbol: str) -> bool:
-        """Take a symbol out of the session; it keeps its column but gets no more bars."""
+    def leave_session(self, symbol: str, *, keep_tracking: bool = False) -> bool:
+        """Take a symbol out of the session; it keeps its column but gets no more bars.
+
+        With ``keep_tracking`` a symbol of the scan universe stays tracked: it still
+        gets bars and scanners still see it; only its place in the session ends.
+        """
         col = self._column.get(symbol)
         if col is None or not (self._in_session[col] or self._live[col]):
             return False
         self._in_session[col] = False
+        if keep_tracking:
+            return True
         self._live[col] = False
         for interval in self._frames:
             self._last_row[interval][col] = -1
@@ -432,7 +439,14 @@ class SessionData:
         if self.store is None or end is None or self._now is None:
             return empty_bars(interval, tuple(symbols))
         start = history_start(pd.Timestamp(self._now), interval, need, self._sessions(), self.tz)
-        return self.store.load(interval, list(symbols), start, end)
+        bars = self.store.load(interval, list(symbols), start, end)
+        if len(bars) or INTERVAL_MINUTES[interval] <= 1:
+            return bars
+        # Coarser intraday bars are built from 1-minute bars, as the live feed builds them;
+        # a bucket still open at ``end`` is not a closed bar yet, so it is left out.
+        minutes = self.store.load("1m", list(symbols), start, self._horizon("1m"))
+        coarse = aggregate(minutes, interval, tz=self.tz)
+        return coarse.take(coarse.ts < end)
 
     def _history(
         self, interval: str, symbols: Sequence[str], end: np.datetime64 | None
@@ -465,6 +479,14 @@ class SessionData:
 
     def _sessions(self) -> Sessions:
         return self.calendar or default_sessions()
+
+    def load_pending(self) -> None:
+        """Warm up the universe tracked so far; a first read does it too.
+
+        The session calls this before each scan so the load happens in the session's
+        process, not in a forked scan whose work would be thrown away.
+        """
+        self._load_pending()
 
     def _load_pending(self) -> None:
         """Warm up the universe tracked so far (the lazy load a first read triggers)."""

@@ -17,7 +17,13 @@ case "${1:-}" in
   demo)
     setup
     .venv/bin/scanner plugins
-    .venv/bin/scanner run examples/demo.toml
+    # Re-importing the same files adds nothing, so the demo can run again and again.
+    .venv/bin/scanner data import examples/data/eqker_2019 --timestamps end --store var/store \
+      | tail -n 3
+    .venv/bin/scanner check examples/demo.toml
+    .venv/bin/scanner run examples/demo.toml --history var/demo-history.jsonl \
+      --stats-json var/demo-stats.json
+    .venv/bin/scanner stats var/demo-stats.json
     ;;
   test)
     setup

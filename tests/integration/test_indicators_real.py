@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scanner_core.aggregate import aggregate
 from scanner_core.bars import FIELDS
 from scanner_core.indicators import IndicatorConfig, kernel_for, session_ids
 from scanner_core.session import SessionData
@@ -144,3 +145,47 @@ def test_leave_and_rejoin_on_real_bars_resumes_at_the_current_minute(eqker_store
     stored = eqker_store.load("1m", ["MU"], t[2], t[3])
     assert session.latest("close")[session.index("MU")[0]] == stored.close[-1]
     assert_matches_full_history(eqker_store, session, [config], "MU")
+
+
+FIVE_MINUTE = (
+    IndicatorConfig("rsi", 14, "5m"),
+    IndicatorConfig("ema", 12, "5m"),
+    IndicatorConfig("sma", 20, "5m"),
+    IndicatorConfig("volume_ratio", 10, "5m"),
+)
+
+
+def test_five_minute_indicators_of_a_symbol_added_mid_session_come_from_minute_bars(
+    eqker_store,
+):
+    """The store holds no 5m bars: warm-up aggregates 1m bars, as the session feed does."""
+    session = SessionData(eqker_store)
+    session.set_time(pd.Timestamp("2019-02-14 09:00", tz="America/New_York"))
+    for config in FIVE_MINUTE:
+        session.add_indicator(None, config)
+    session.add_symbols(["AAPL"])
+    open_, now = (
+        pd.Timestamp(f"2019-02-14 {t}", tz="America/New_York") for t in ("09:30", "11:03")
+    )
+    minutes = eqker_store.load("1m", ["AAPL"], open_, now - pd.Timedelta(minutes=1))
+    fed = aggregate(minutes, "5m")
+    session.replay(fed.take(fed.ts + np.timedelta64(5, "m") <= now.tz_convert(None)))
+    session.set_time(now)
+    assert session.add_symbol("MSFT")
+
+    stored = eqker_store.load("1m", ["MSFT"], None, session._horizon("1m"))
+    bars = aggregate(stored, "5m")
+    bars = bars.take(bars.ts < session._horizon("5m"))
+    assert bars.ts[-1] == np.datetime64("2019-02-14T15:55")  # 10:55 New York, closed by 11:03
+    col = session.index("MSFT")[0]
+    for config in FIVE_MINUTE:
+        kernel = kernel_for(config, 1)
+        kernel.warm(
+            np.array([0]),
+            session_ids(bars.ts, "5m"),
+            *(getattr(bars, f)[:, None] for f in FIELDS),
+        )
+        expected = kernel.read()
+        read = session.indicator(config)
+        assert expected.valid[0] and read.valid[col], config
+        assert read.values[col] == pytest.approx(expected.values[0], rel=1e-9, abs=1e-9), config

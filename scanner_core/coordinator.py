@@ -1,0 +1,179 @@
+"""SessionCoordinator: the backtest loop over trading days, bars and scheduled scans."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from attrs import define, field
+
+from scanner_core.aggregate import aggregate
+from scanner_core.calendar import TimeManager
+from scanner_core.config import SessionConfig
+from scanner_core.feed import DayFeed
+from scanner_core.manager import ScannerManager
+from scanner_core.plugins import ScannerPluginManager
+from scanner_core.recorder import SessionRecorder
+from scanner_core.scanner import ScanContext
+from scanner_core.session import SessionData
+from scanner_core.store import BarStore
+
+log = logging.getLogger("scanner.session")
+
+
+@define
+class RunSummary:
+    """What a session did: days, bars, scans and the symbols each scanner added."""
+
+    days: int = 0
+    bars: int = 0
+    scans: int = 0
+    added: dict[str, list[str]] = field(factory=dict)
+    problems: list[str] = field(factory=list)
+
+    def lines(self) -> list[str]:
+        """The summary as log lines."""
+        out = [f"[SESSION] Summary: {self.days} days, {self.bars} bars, {self.scans} scans"]
+        out += [
+            f"[SESSION]   {name}: added {len(symbols)} symbols {' '.join(symbols)}".rstrip()
+            for name, symbols in self.added.items()
+        ]
+        out += [f"[SESSION]   problem: {p}" for p in self.problems]
+        return out
+
+
+class SessionCoordinator:
+    """Replays stored bars day by day and runs the scanners at their times.
+
+    Scans are blocking in backtest, so results are deterministic: a scan at time t
+    sees exactly the bars that closed at or before t, and a symbol it adds is
+    streamed from the next bar on, its indicators warmed up from the store.
+    """
+
+    def __init__(
+        self,
+        config: SessionConfig,
+        *,
+        base_dir: Path | None = None,
+        plugin_manager: ScannerPluginManager | None = None,
+    ) -> None:
+        if config.mode != "backtest":
+            raise ValueError(f"mode {config.mode!r} is not supported by the backtest coordinator")
+        if config.start_date is None or config.end_date is None:
+            raise ValueError("a backtest needs start_date and end_date")
+        self.config = config
+        self.time_manager = TimeManager(config.calendar, mode="backtest")
+        self.store = BarStore(config.data.store)
+        self.session = SessionData(self.store, calendar=self.time_manager)
+        self.recorder = SessionRecorder()
+        self.manager = ScannerManager(
+            config.scanners,
+            self._on_symbols,
+            session_data=self.session,
+            time_manager=self.time_manager,
+            mode="backtest",
+            plugin_manager=plugin_manager,
+            base_dir=base_dir,
+            clock=self.time_manager.now,
+        )
+        self.manager.pm.register(self.recorder, name="session-recorder")
+        self.intervals = [s for s in config.streams if s != "1d"] or ["1m"]
+        self.summary = RunSummary()
+        self._feed: DayFeed | None = None
+        self._now: dt.datetime | None = None
+        self._found_today: list[str] = []
+        self._universe: set[str] = set()
+
+    def run(self) -> RunSummary:
+        """Run every trading day of the configured range; the summary."""
+        cfg = self.config
+        days = self.time_manager.sessions(cfg.start_date, cfg.end_date)
+        self._universe = set(cfg.universe.resolve(self.store.symbols("1m")))
+        self.session.track(sorted(self._universe))
+        if days:
+            self._set_time(self.time_manager.pre_market(days[0])[0])
+        self.manager.load_scanners()
+        for number, day in enumerate(days):
+            self._run_day(day, first=number == 0)
+        self.manager.teardown_all(self._now)
+        self.summary.days = len(days)
+        self.summary.scans = len(self.manager.history.records)
+        self.summary.added = dict(self.recorder.added)
+        self.summary.problems = list(self.manager.problems)
+        for line in self.summary.lines():
+            log.info(line)
+        return self.summary
+
+    def _run_day(self, day: dt.date, *, first: bool) -> None:
+        tm = self.time_manager
+        pre_start, open_ = tm.pre_market(day)
+        _, close = tm.open_close(day)
+        self._feed = DayFeed(self.store, pre_start, close, self.intervals)
+        self._feed.add(self.session.symbols)
+        self._feed.add(self.config.symbols)
+        self._replay_until(open_)
+        if first:
+            self.session.add_symbols(self.config.symbols)
+            self.manager.setup_all(open_)
+        self.session.load_pending()
+        self.manager.execute_pre_session_scans(open_)
+        for when, names in self._due(open_, close):
+            self._replay_until(when)
+            self.session.load_pending()
+            self.manager.execute_scheduled_scans(when, names)
+        self._replay_until(close)
+        if "1d" in self.config.streams:
+            self._close_day(day)
+        self._leave_session()
+
+    def _due(self, open_: dt.datetime, close: dt.datetime) -> list[tuple[dt.datetime, list[str]]]:
+        """Scheduled runs of the day in (open, close], grouped by time, config order kept."""
+        by_time: dict[dt.datetime, list[str]] = {}
+        for when, name in self.manager.due_scans(open_, close):
+            by_time.setdefault(when, []).append(name)
+        return sorted(by_time.items())
+
+    def _replay_until(self, moment: dt.datetime) -> None:
+        assert self._feed is not None
+        for bars in self._feed.until(moment):
+            self.session.replay(bars)
+            self.summary.bars += len(bars)
+        self._set_time(moment)
+
+    def _set_time(self, moment: dt.datetime) -> None:
+        if self._now is None or moment > self._now:
+            self._now = moment
+            self.time_manager.set_time(moment)
+            self.session.set_time(moment)
+
+    def _close_day(self, day: dt.date) -> None:
+        """Hand on the day's daily bar (stored, or built from its minutes) at the close."""
+        live = list(self.session.symbols)
+        daily = self.store.load("1d", live, start=day, end=day + dt.timedelta(days=1))
+        if not len(daily):
+            _, close = self.time_manager.open_close(day)
+            pre_start, _ = self.time_manager.pre_market(day)
+            minutes = self.store.load("1m", live, start=pre_start, end=close)
+            daily = aggregate(minutes, "1d")
+        if len(daily):
+            self.session.replay(daily)
+
+    def _leave_session(self) -> None:
+        """Scanner-found symbols belong to the day that found them."""
+        keep = set(self.config.symbols)
+        for symbol in dict.fromkeys(self._found_today):
+            if symbol not in keep:
+                self.session.leave_session(symbol, keep_tracking=symbol in self._universe)
+        self._found_today.clear()
+
+    def _on_symbols(self, scanner: str, symbols: list[str], context: ScanContext) -> list[str]:
+        """Add found symbols to the session, warmed up, and stream them from the next bar."""
+        added_mask = self.session.add_symbols(symbols)
+        added = [s for s, new in zip(symbols, added_mask.tolist(), strict=True) if new]
+        for symbol in added:
+            log.info("[SESSION] %s registered mid-session", symbol)
+        self._found_today.extend(added)
+        if self._feed is not None:
+            self._feed.add(added, after=context.current_time)
+        return added

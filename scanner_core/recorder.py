@@ -1,0 +1,51 @@
+"""SessionRecorder: an observer plugin writing what every scan found, deterministically."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from scanner_core.hookspecs import hookimpl
+from scanner_core.scanner import ScanContext, ScanResult
+
+
+class SessionRecorder:
+    """Records each scan's symbols and the symbols it added, in session order.
+
+    Timings are left out on purpose: two runs of one backtest must write
+    byte-identical files, and wall-clock milliseconds never repeat.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.added: dict[str, list[str]] = defaultdict(list)
+
+    @hookimpl
+    def after_scan(self, context: ScanContext, result: ScanResult) -> None:
+        """Remember a finished scan."""
+        self.events.append(
+            {
+                "time": context.current_time.isoformat(),
+                "scanner": context.scanner_name,
+                "symbols": list(result.symbols),
+                "error": result.error,
+                "skipped": result.skipped,
+                "added": [],
+            }
+        )
+
+    @hookimpl
+    def symbols_added(self, context: ScanContext, symbols: list[str]) -> None:
+        """Attach the symbols that joined the session to the scan that found them."""
+        self.added[context.scanner_name].extend(symbols)
+        for event in reversed(self.events):
+            if event["scanner"] == context.scanner_name:
+                event["added"].extend(symbols)
+                break
+
+    def write(self, path: str | Path) -> None:
+        """Write the history as JSON lines, one scan per line."""
+        lines = (json.dumps(e, sort_keys=True, default=str) for e in self.events)
+        Path(path).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")

@@ -1,0 +1,260 @@
+"""Backtests end to end over the bundled sample bars: log lines, determinism, warm-up, calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scanner_core import IndicatorConfig, hookimpl
+from scanner_core.bars import Bars
+from scanner_core.config import parse_config
+from scanner_core.coordinator import SessionCoordinator
+from scanner_core.logs import configure_logging
+from scanner_core.store import BarStore
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "examples/data/eqker_2019"
+PROBE = str(ROOT / "tests/fixtures/scanners/probe.py")
+NY = "America/New_York"
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory) -> Path:
+    """The bundled eqker week (bar-end labelled minutes, daily bars) in a fresh store."""
+    root = tmp_path_factory.mktemp("store")
+    store = BarStore(root)
+    report = store.import_files(sorted(SAMPLE.glob("*_1min.csv.gz")), timestamps="end")
+    assert report.totals()["rejected"] == 0
+    store.import_files(sorted(SAMPLE.glob("*_daily.csv.gz")))
+    return root
+
+
+def session_config(store: Path, scanners: list[dict], **extra) -> dict:
+    return {
+        "mode": "backtest",
+        "start_date": "2019-02-11",
+        "end_date": "2019-02-15",
+        "symbols": ["SPY"],
+        "streams": ["1m", "5m", "1d"],
+        "data": {"store": str(store)},
+        "universe": {"symbols": ["AAPL", "MSFT", "AMZN", "BAC", "JPM", "MU", "TSLA"]},
+        "scanners": scanners,
+        **extra,
+    }
+
+
+def movers(**extra) -> dict:
+    return {
+        "name": "movers",
+        "module": f"{PROBE}:TopMovers",
+        "schedule": {"interval": "30m", "start_time": "10:00", "end_time": "15:30"},
+        **extra,
+    }
+
+
+def run(config: dict) -> SessionCoordinator:
+    coordinator = SessionCoordinator(parse_config(config, "test.toml"))
+    coordinator.run()
+    return coordinator
+
+
+def test_backtest_logs_like_the_plan_and_summarises(sample_store):
+    stream = io.StringIO()
+    handler = configure_logging("text", logging.INFO, stream)
+    try:
+        coordinator = run(session_config(sample_store, [movers()]))
+    finally:
+        logging.getLogger("scanner").removeHandler(handler)
+    text = stream.getvalue()
+    assert "[SCANNER] Loaded: movers" in text
+    assert "[SCANNER] Setup complete: movers" in text
+    assert "[SCANNER] movers: Found 3 symbols (" in text
+    first_added = next(e["added"][0] for e in coordinator.recorder.events if e["added"])
+    assert f"[SCANNER] movers: Adding symbol {first_added}" in text
+    assert f"[SESSION] {first_added} registered mid-session" in text
+    summary = coordinator.summary
+    assert summary.days == 5
+    assert summary.scans == 5 * 12  # 10:00 .. 15:30 every 30 minutes
+    assert summary.bars > 5 * 390 * 7
+    assert summary.added["movers"]
+    assert f"[SESSION] Summary: 5 days, {summary.bars} bars, 60 scans" in text
+
+
+def test_two_runs_write_byte_identical_history(sample_store, tmp_path):
+    paths = []
+    for n in range(2):
+        coordinator = run(session_config(sample_store, [movers(timeout_seconds=5)]))
+        paths.append(tmp_path / f"history{n}.jsonl")
+        coordinator.recorder.write(paths[-1])
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    assert paths[0].read_text().count("\n") == 60
+
+
+def test_forked_and_in_process_scans_find_the_same(sample_store, tmp_path):
+    forked = run(session_config(sample_store, [movers(timeout_seconds=5)]))
+    in_process = run(session_config(sample_store, [movers(timeout_seconds=None)]))
+    assert forked.recorder.events == in_process.recorder.events
+
+
+class Probe:
+    """An observer reading one symbol's state when it is added and after each later scan."""
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
+        self.seen: dict[str, tuple[bool, float, np.datetime64 | None]] = {}
+
+    def _look(self, context, label: str) -> None:
+        data = context.session_data
+        col = data.index(self.symbol)[0]
+        if col < 0:
+            self.seen[label] = (False, float("nan"), None)
+            return
+        rsi = data.indicator(IndicatorConfig("rsi", 14, "1m"))
+        bars = data.history(self.symbol, "1m", 1)
+        last = bars.ts[-1] if len(bars) else None
+        self.seen[label] = (bool(rsi.valid[col]), float(rsi.values[col]), last)
+
+    @hookimpl
+    def after_scan(self, context, result):
+        self._look(context, context.current_time.strftime("%H:%M"))
+
+    @hookimpl
+    def symbols_added(self, context, symbols):
+        self._look(context, "added " + context.current_time.strftime("%H:%M"))
+
+
+def test_symbol_added_mid_session_is_warm_and_streams_from_the_next_bar(sample_store):
+    """SBUX is outside the universe: found at 11:00, its RSI is valid at once."""
+    adder = {
+        "name": "adder",
+        "module": f"{PROBE}:AddAt",
+        "timeout_seconds": None,
+        "config": {"symbols": ["SBUX"], "at": ["11:00"]},
+        "schedule": {"interval": "1m", "start_time": "10:58", "end_time": "11:03"},
+    }
+    config = session_config(sample_store, [adder], start_date="2019-02-13", end_date="2019-02-13")
+    coordinator = SessionCoordinator(parse_config(config, "test.toml"))
+    probe = Probe("SBUX")
+    coordinator.manager.pm.register(probe)
+    coordinator.run()
+
+    seen = probe.seen
+    assert seen["10:59"] == (False, pytest.approx(np.nan, nan_ok=True), None)  # not tracked
+    valid, rsi, last = seen["added 11:00"]
+    assert valid and 0 < rsi < 100
+    # warmed from the store through the bar that closed at 11:00 (10:59 New York, in UTC)
+    assert last == np.datetime64("2019-02-13T15:59")
+    # then streamed from the next bar on: one new minute per minute, RSI moving with it
+    assert seen["11:01"][2] == np.datetime64("2019-02-13T16:00")
+    assert seen["11:03"][2] == np.datetime64("2019-02-13T16:02")
+    assert seen["11:01"][0] and seen["11:01"][1] != rsi
+    assert coordinator.recorder.added["adder"] == ["SBUX"]
+
+
+def test_weekends_and_holidays_are_skipped(sample_store):
+    config = session_config(
+        sample_store, [movers()], start_date="2019-02-09", end_date="2019-02-18"
+    )
+    coordinator = run(config)  # 02-09/10 weekend, 02-18 Presidents Day
+    assert coordinator.summary.days == 5
+    days = {event["time"][:10] for event in coordinator.recorder.events}
+    assert days == {f"2019-02-{d}" for d in (11, 12, 13, 14, 15)}
+
+
+def synthetic_minutes(day: str, symbols: list[str], seed: int, minutes: int = 390) -> Bars:
+    """Random-walk 1-minute bars from 09:30 New York on ``day``."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp(f"{day} 09:30", tz=NY).tz_convert(None).to_datetime64()
+    ts = start + np.arange(minutes).astype("timedelta64[m]")
+    n = len(symbols)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.002, (minutes, n)), axis=0))
+    open_ = np.vstack([close[:1], close[:-1]])
+    high = np.maximum(open_, close) * 1.001
+    low = np.minimum(open_, close) * 0.999
+    volume = rng.integers(1_000, 50_000, (minutes, n)).astype(float)
+    return Bars(
+        "1m",
+        tuple(symbols),
+        np.tile(np.arange(n, dtype=np.int32), minutes),
+        np.repeat(ts, n),
+        *(a.ravel() for a in (open_, high, low, close, volume)),
+    )
+
+
+def test_early_close_day_ends_at_one_pm(tmp_path):
+    store = BarStore(tmp_path / "store")
+    store.write(synthetic_minutes("2018-07-02", ["AAA", "BBB", "CCC"], 1))
+    store.write(synthetic_minutes("2018-07-03", ["AAA", "BBB", "CCC"], 2))  # 13:00 close
+    config = session_config(
+        tmp_path / "store",
+        [movers(schedule={"interval": "30m", "start_time": "10:00"})],
+        start_date="2018-07-02",
+        end_date="2018-07-04",  # the 4th is a holiday
+        universe={"all": True},
+        symbols=[],
+        streams=["1m"],
+    )
+    coordinator = run(config)
+    times = [event["time"] for event in coordinator.recorder.events]
+    early = [t for t in times if t.startswith("2018-07-03")]
+    assert early[-1] == "2018-07-03T13:00:00-04:00"
+    assert len([t for t in times if t.startswith("2018-07-02")]) == 13  # 10:00 .. 16:00
+    assert coordinator.summary.days == 2
+    # bars stop at the early close: 210 minutes of 3 symbols that day
+    assert coordinator.summary.bars == 3 * (390 + 210)
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cut=st.integers(30, 380), seed=st.integers(0, 1000))
+def test_bars_appended_after_t_never_change_scans_at_or_before_t(tmp_path_factory, cut, seed):
+    root = tmp_path_factory.mktemp("lookahead")
+    symbols = ["AAA", "BBB", "CCC", "DDD", "EEE"]
+    day = synthetic_minutes("2019-03-12", symbols, seed)
+    history = synthetic_minutes("2019-03-11", symbols, seed + 1)
+    early = BarStore(root / "early")
+    early.write(history)
+    early.write(day.take(day.ts < day.ts[0] + np.timedelta64(cut, "m")))
+    full = root / "full"
+    shutil.copytree(root / "early", full)
+    BarStore(full).write(day)  # the later minutes of the day arrive
+
+    def events(store: Path) -> list[dict]:
+        config = session_config(
+            store,
+            [movers(schedule={"interval": "5m"})],
+            start_date="2019-03-12",
+            end_date="2019-03-12",
+            universe={"all": True},
+            symbols=[],
+        )
+        return run(config).recorder.events
+
+    horizon = pd.Timestamp("2019-03-12 09:30", tz=NY) + pd.Timedelta(minutes=cut)
+    before = [e for e in events(full) if pd.Timestamp(e["time"]) <= horizon]
+    assert before == [e for e in events(root / "early") if pd.Timestamp(e["time"]) <= horizon]
+    assert before  # the open scan at least
+
+
+def test_run_needs_dates(sample_store):
+    config = session_config(sample_store, [movers()])
+    del config["end_date"]
+    with pytest.raises(ValueError, match="start_date and end_date"):
+        SessionCoordinator(parse_config(config, "test.toml"))
+
+
+def test_the_clock_is_exchange_time(sample_store):
+    coordinator = run(session_config(sample_store, [movers()], end_date="2019-02-11"))
+    first = dt.datetime.fromisoformat(coordinator.recorder.events[0]["time"])
+    assert first.utcoffset() == dt.timedelta(hours=-5)
+    assert first.strftime("%H:%M") == "10:00"
