@@ -73,10 +73,13 @@ def check_command(config: str) -> None:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from None
     problems = check_scanners(
-        session.scanners, session.required_plugins, base_dir=Path(config).resolve().parent
+        session.scanners,
+        session.required_plugins,
+        base_dir=Path(config).resolve().parent,
+        file=config,
     )
     for problem in problems:
-        click.echo(f"{config}: {problem}", err=True)
+        click.echo(problem, err=True)
     if problems:
         raise SystemExit(1)
     enabled = sum(1 for s in session.scanners if s.enabled)
@@ -176,7 +179,9 @@ def run_command(
     configure_logging(log_format, logging.WARNING if quiet else logging.INFO)
     try:
         session = load_config(config)
-        coordinator = SessionCoordinator(session, base_dir=Path(config).resolve().parent)
+        coordinator = SessionCoordinator(
+            session, base_dir=Path(config).resolve().parent, config_file=config
+        )
     except (ConfigError, ValueError) as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from None

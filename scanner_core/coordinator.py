@@ -56,6 +56,7 @@ class SessionCoordinator:
         config: SessionConfig,
         *,
         base_dir: Path | None = None,
+        config_file: str = "<config>",
         plugin_manager: ScannerPluginManager | None = None,
     ) -> None:
         if config.mode != "backtest":
@@ -75,7 +76,10 @@ class SessionCoordinator:
             mode="backtest",
             plugin_manager=plugin_manager,
             base_dir=base_dir,
+            config_file=config_file,
             clock=self.time_manager.now,
+            max_session_symbols=config.max_session_symbols,
+            known_symbols=lambda: self.session.symbols,
         )
         self.manager.pm.register(self.recorder, name="session-recorder")
         self.intervals = [s for s in config.streams if s != "1d"] or ["1m"]

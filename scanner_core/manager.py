@@ -35,6 +35,7 @@ from scanner_core.plugins import (
     PluginError,
     PluginInfo,
     ScannerPluginManager,
+    build_scanner,
     discover,
     load_plugin,
     strict_mode,
@@ -102,6 +103,7 @@ class ScannerManager:
         mode: str = "backtest",
         plugin_manager: ScannerPluginManager | None = None,
         base_dir: Path | None = None,
+        config_file: str = "<config>",
         clock: Callable[[], datetime] | None = None,
         max_session_symbols: int | None = None,
         known_symbols: Callable[[], Collection[str]] | None = None,
@@ -111,6 +113,8 @@ class ScannerManager:
         self.on_symbols = on_symbols
         self.pm = plugin_manager if plugin_manager is not None else ScannerPluginManager()
         self.base_dir = base_dir
+        #: Named in errors about a scanner's settings, with their field path.
+        self.config_file = config_file
         self._clock = clock or (lambda: datetime.now(UTC))
         self._context_factory = context_factory or self._default_context_factory
         self._session_data = session_data
@@ -153,7 +157,7 @@ class ScannerManager:
     def load_scanners(self) -> list[str]:
         """Import and register the enabled scanners only; report each failure and go on."""
         records = discover()
-        for cfg in self.configs:
+        for index, cfg in enumerate(self.configs):
             if not cfg.enabled:
                 log.debug("Disabled: %s", cfg.name, extra={"scanner": cfg.name})
                 continue
@@ -164,7 +168,7 @@ class ScannerManager:
             if not info.ok:
                 self._fail(cfg.name, info.describe())
                 continue
-            self._register(cfg, info)
+            self._register(cfg, info, index)
         self._check_pending()
         return self.scanner_names
 
@@ -420,10 +424,9 @@ class ScannerManager:
 
     # Registration and hooks
 
-    def _register(self, cfg: ScannerConfig, info: PluginInfo) -> None:
+    def _register(self, cfg: ScannerConfig, info: PluginInfo, index: int) -> None:
         try:
-            scanner = info.scanner_class(dict(cfg.config or {}))
-            scanner.name = cfg.name
+            scanner = build_scanner(info, cfg, file=self.config_file, index=index)
             context = self._context_factory(cfg.name, cfg)
             self.pm.register(scanner, name=cfg.name)
         except Exception as exc:  # constructor bugs and hook signature errors alike

@@ -19,6 +19,7 @@ from attrs import frozen
 from packaging.requirements import InvalidRequirement, Requirement
 
 from scanner_core import hookspecs
+from scanner_core.config import ConfigError
 from scanner_core.scanner import BaseScanner
 
 if TYPE_CHECKING:
@@ -342,8 +343,12 @@ def check_scanners(
     required: Iterable[str] = (),
     *,
     base_dir: Path | None = None,
+    file: str = "<config>",
 ) -> list[str]:
-    """Problems with a session's enabled scanners and required plugins, one line each."""
+    """Problems with a session's enabled scanners and required plugins, one line each.
+
+    Each line starts with ``file`` and the field path of the entry at fault.
+    """
     records = discover()
     problems = []
     for index, cfg in enumerate(scanners):
@@ -352,8 +357,33 @@ def check_scanners(
         try:
             info = load_plugin(cfg.module, base_dir=base_dir, records=records)
         except PluginError as exc:  # strict mode raises; a check still lists every problem
-            problems.append(f"scanners[{index}] ({cfg.name}): {exc}")
+            problems.append(f"{file}: scanners[{index}] ({cfg.name}): {exc}")
             continue
         if not info.ok:
-            problems.append(f"scanners[{index}] ({cfg.name}): {info.describe()}")
-    return problems + check_requirements(required)
+            problems.append(f"{file}: scanners[{index}] ({cfg.name}): {info.describe()}")
+            continue
+        try:
+            build_scanner(info, cfg, file=file, index=index)
+        except ConfigError as exc:
+            problems.extend(str(exc).splitlines())
+        except Exception as exc:  # a constructor's own bug, reported like an import failure
+            failure = info.with_failure(exc).describe()
+            problems.append(f"{file}: scanners[{index}] ({cfg.name}): {failure}")
+    return problems + [f"{file}: {p}" for p in check_requirements(required)]
+
+
+def build_scanner(
+    info: PluginInfo, cfg: ScannerConfig, *, file: str = "<config>", index: int | None = None
+) -> BaseScanner:
+    """An instance of a loaded scanner for one config entry, named by it.
+
+    Scanners with a ``settings_class`` get their ``config`` table structured by the
+    constructor; errors then name the config file and ``scanners[index].config.<field>``.
+    """
+    if info.scanner_class.settings_class is None:
+        scanner = info.scanner_class(dict(cfg.config or {}))
+    else:
+        path = "config" if index is None else f"scanners[{index}].config"
+        scanner = info.scanner_class(dict(cfg.config or {}), file=file, path=path)
+    scanner.name = cfg.name
+    return scanner

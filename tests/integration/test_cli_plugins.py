@@ -137,3 +137,41 @@ def test_check_missing_file(tmp_path: Path) -> None:
     code, _, err = run("check", str(tmp_path / "absent.toml"))
     assert code == 1
     assert "absent.toml" in err
+
+
+def test_check_validates_each_scanners_own_settings(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        '[[scanners]]\nmodule = "gap"\n\n'
+        '[[scanners]]\nmodule = "momentum"\nconfig = { rsi_min = 101 }\n\n'
+        '[[scanners]]\nmodule = "breakout"\nconfig = { high_dayz = 9 }\n',
+    )
+    code, _, err = run("check", str(path))
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[0] == (
+        f"{path}: scanners[1].config.rsi_min: got 101, expected a number from 0 to 100"
+    )
+    assert lines[1].startswith(f"{path}: scanners[2].config.high_dayz: unknown key, expected")
+    assert len(lines) == 2
+
+
+def test_a_session_leaves_out_a_scanner_with_bad_settings_naming_the_field(tmp_path) -> None:
+    from scanner_core.config import parse_config
+    from scanner_core.manager import ScannerManager
+
+    config = parse_config(
+        {
+            "scanners": [
+                {"module": "momentum", "config": {"rsi_min": 101}},
+                {"module": "breakout"},
+            ]
+        },
+        "session.toml",
+    )
+    manager = ScannerManager(config.scanners, lambda *a: None, config_file="session.toml")
+    assert manager.load_scanners() == ["breakout"]
+    assert manager.problems == [
+        "momentum: momentum (scanner-momentum 0.1.0): ConfigError: session.toml: "
+        "scanners[0].config.rsi_min: got 101, expected a number from 0 to 100"
+    ]
