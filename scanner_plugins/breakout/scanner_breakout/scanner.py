@@ -8,40 +8,20 @@ import numpy as np
 from attrs import field, frozen
 
 from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
-from scanner_core.bars import INTERVAL_MINUTES
-from scanner_core.config import Invalid
 from scanner_core.ranking import rank, ranked_result
-
-INTRADAY = tuple(name for name, minutes in INTERVAL_MINUTES.items() if minutes)
-
-
-def _within(low: float, high: float, *, open_low: bool = False) -> Any:
-    """An attrs validator for a number in [low, high] (or (low, high] with open_low)."""
-
-    def check(_instance: object, _attribute: object, value: float) -> None:
-        if value < low or (open_low and value == low) or value > high:
-            left = "above" if open_low else "from"
-            right = "" if high == float("inf") else f" {'and at most' if open_low else 'to'} {high}"
-            raise Invalid(f"a number {left} {low}{right}", value)
-
-    return check
-
-
-def _intraday(_instance: object, _attribute: object, value: str) -> None:
-    if value not in INTRADAY:
-        raise Invalid(f"an intraday bar interval ({', '.join(INTRADAY)})", value)
+from scanner_core.validators import at_least, between, intraday_interval
 
 
 @frozen(kw_only=True)
 class BreakoutSettings:
     """Thresholds and periods of the breakout scanner (the ``config`` table)."""
 
-    high_days: int = field(default=20, validator=_within(1, float("inf")))
-    min_breakout_pct: float = field(default=0.0, validator=_within(0, float("inf")))
-    volume_ratio_min: float = field(default=1.0, validator=_within(0, float("inf")))
-    volume_ratio_period: int = field(default=20, validator=_within(1, float("inf")))
-    candle_top_fraction: float = field(default=1 / 3, validator=_within(0, 1, open_low=True))
-    interval: str = field(default="1m", validator=_intraday)
+    high_days: int = field(default=20, validator=at_least(1))
+    min_breakout_pct: float = field(default=0.0, validator=at_least(0))
+    volume_ratio_min: float = field(default=1.0, validator=at_least(0))
+    volume_ratio_period: int = field(default=20, validator=at_least(1))
+    candle_top_fraction: float = field(default=1 / 3, validator=between(0, 1, open_low=True))
+    interval: str = field(default="1m", validator=intraday_interval)
 
 
 class BreakoutScanner(BaseScanner):
@@ -64,12 +44,7 @@ class BreakoutScanner(BaseScanner):
         self.prior_high = IndicatorConfig("rolling_high", s.high_days, "1d")
         self.volume_ratio = IndicatorConfig("volume_ratio", s.volume_ratio_period, s.interval)
         self.traded = IndicatorConfig("day_volume", 1, s.interval)
-
-    def setup(self, context: ScanContext) -> bool:
-        """Register the daily high, volume ratio and session volume for the universe."""
-        for config in (self.prior_high, self.volume_ratio, self.traded):
-            context.session_data.add_indicator(None, config)
-        return True
+        self.indicators = (self.prior_high, self.volume_ratio, self.traded)
 
     def scan(self, context: ScanContext) -> ScanResult:
         """Evaluate every tracked symbol at once; rank those passing by % above the high."""

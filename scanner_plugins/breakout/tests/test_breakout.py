@@ -127,13 +127,13 @@ def test_symbol_halted_today_is_not_found_on_yesterday_bars():
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"high_days": 0}, "config.high_days: got 0, expected a number from 1"),
+        ({"high_days": 0}, "config.high_days: got 0, expected a number >= 1"),
         (
             {"candle_top_fraction": 0},
             "config.candle_top_fraction: got 0, expected a number above 0",
         ),
         ({"candle_top_fraction": 1.5}, "got 1.5, expected a number above 0 and at most 1"),
-        ({"min_breakout_pct": -1}, "config.min_breakout_pct: got -1, expected a number from 0"),
+        ({"min_breakout_pct": -1}, "config.min_breakout_pct: got -1, expected a number >= 0"),
         ({"interval": "1d"}, "config.interval: got '1d', expected an intraday bar interval"),
     ],
 )

@@ -24,13 +24,11 @@ import datetime as dt
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from attrs import field, frozen
 from attrs.validators import and_, ge, gt, le
 
 from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
 from scanner_core.ranking import rank, ranked_result
-from scanner_core.requirements import default_sessions
 
 PREV_CLOSE = IndicatorConfig("prev_close", 1, "1m")
 DAY_VOLUME = IndicatorConfig("day_volume", 1, "1m")
@@ -62,28 +60,22 @@ class GapScanner(BaseScanner):
     """Ranks gapping symbols by the size of their gap, |gap %|, largest first."""
 
     settings_class = GapSettings
+    #: The previous close and today's cumulative volume, for the whole universe.
+    indicators = (PREV_CLOSE, DAY_VOLUME)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         #: The opening window's first open and volume per column, for one day.
         self._opening: tuple[tuple[dt.date, int], np.ndarray, np.ndarray] | None = None
 
-    def setup(self, context: ScanContext) -> bool:
-        """Register the previous close and today's cumulative volume for the universe."""
-        context.session_data.add_indicator(None, PREV_CLOSE)
-        context.session_data.add_indicator(None, DAY_VOLUME)
-        return True
-
     def scan(self, context: ScanContext) -> ScanResult:
         """Evaluate every tracked symbol's gap, volume and price at once."""
         s: GapSettings = self.settings
         data = context.session_data
-        calendar = context.time_manager or default_sessions()
-        now = data.current_time or pd.Timestamp(context.current_time)
-        day = now.tz_convert(calendar.tz).date()
-        if not calendar.is_session(day):
-            return ScanResult(metadata={"reason": f"{day} is not a trading session"})
-        open_, _ = calendar.open_close(day)
+        session = context.trading_day()
+        if session is None:
+            return context.closed_result()
+        day, open_, now = session.day, session.open, session.now
         prev = data.indicator(PREV_CLOSE)
         today = data.indicator(DAY_VOLUME)
         mode = s.mode

@@ -8,39 +8,20 @@ import numpy as np
 from attrs import field, frozen
 
 from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
-from scanner_core.bars import INTERVAL_MINUTES
-from scanner_core.config import Invalid
 from scanner_core.ranking import rank, ranked_result
-
-INTRADAY = tuple(name for name, minutes in INTERVAL_MINUTES.items() if minutes)
-
-
-def _at_least(low: float, high: float = float("inf")) -> Any:
-    """An attrs validator for a number in [low, high]."""
-
-    def check(_instance: object, _attribute: object, value: float) -> None:
-        if not low <= value <= high:
-            bound = f"from {low} to {high}" if high < float("inf") else f">= {low}"
-            raise Invalid(f"a number {bound}", value)
-
-    return check
-
-
-def _intraday(_instance: object, _attribute: object, value: str) -> None:
-    if value not in INTRADAY:
-        raise Invalid(f"an intraday bar interval ({', '.join(INTRADAY)})", value)
+from scanner_core.validators import at_least, between, intraday_interval
 
 
 @frozen(kw_only=True)
 class MomentumSettings:
     """Thresholds and periods of the momentum scanner (the ``config`` table)."""
 
-    rsi_min: float = field(default=70.0, validator=_at_least(0, 100))
-    rsi_period: int = field(default=14, validator=_at_least(1))
-    volume_ratio_min: float = field(default=2.0, validator=_at_least(0))
-    volume_ratio_period: int = field(default=20, validator=_at_least(1))
-    sma_days: int = field(default=20, validator=_at_least(1))
-    interval: str = field(default="1m", validator=_intraday)
+    rsi_min: float = field(default=70.0, validator=between(0, 100))
+    rsi_period: int = field(default=14, validator=at_least(1))
+    volume_ratio_min: float = field(default=2.0, validator=at_least(0))
+    volume_ratio_period: int = field(default=20, validator=at_least(1))
+    sma_days: int = field(default=20, validator=at_least(1))
+    interval: str = field(default="1m", validator=intraday_interval)
 
 
 class MomentumScanner(BaseScanner):
@@ -60,12 +41,7 @@ class MomentumScanner(BaseScanner):
         self.volume_ratio = IndicatorConfig("volume_ratio", s.volume_ratio_period, s.interval)
         self.sma = IndicatorConfig("sma", s.sma_days, "1d")
         self.traded = IndicatorConfig("day_volume", 1, s.interval)
-
-    def setup(self, context: ScanContext) -> bool:
-        """Register RSI, volume ratio, daily SMA and session volume for the universe."""
-        for config in (self.rsi, self.volume_ratio, self.sma, self.traded):
-            context.session_data.add_indicator(None, config)
-        return True
+        self.indicators = (self.rsi, self.volume_ratio, self.sma, self.traded)
 
     def scan(self, context: ScanContext) -> ScanResult:
         """Evaluate every tracked symbol at once; rank those passing by RSI."""

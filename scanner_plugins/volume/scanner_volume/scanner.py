@@ -21,13 +21,11 @@ import datetime as dt
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from attrs import field, frozen
 from attrs.validators import and_, ge, gt, le
 
 from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
 from scanner_core.ranking import rank, ranked_result
-from scanner_core.requirements import default_sessions
 from scanner_volume.profile import VolumeProfile, build_profile
 
 PREV_CLOSE = IndicatorConfig("prev_close", 1, "1m")
@@ -54,29 +52,22 @@ class VolumeScanner(BaseScanner):
     """Ranks symbols not yet in the session by their volume multiple, highest first."""
 
     settings_class = VolumeSettings
+    #: The previous close and today's cumulative volume, for the whole universe.
+    indicators = (PREV_CLOSE, DAY_VOLUME)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._profile: tuple[dt.date, VolumeProfile] | None = None
 
-    def setup(self, context: ScanContext) -> bool:
-        """Register the previous close and today's cumulative volume for the universe."""
-        context.session_data.add_indicator(None, PREV_CLOSE)
-        context.session_data.add_indicator(None, DAY_VOLUME)
-        return True
-
     def scan(self, context: ScanContext) -> ScanResult:
         """Evaluate every tracked symbol's volume multiple and price change at once."""
         s: VolumeSettings = self.settings
         data = context.session_data
-        calendar = context.time_manager or default_sessions()
-        now = data.current_time or pd.Timestamp(context.current_time)
-        day = now.tz_convert(calendar.tz).date()
-        if not calendar.is_session(day):
-            return ScanResult(metadata={"reason": f"{day} is not a trading session"})
-        open_, _ = calendar.open_close(day)
-        minute = int((now - pd.Timestamp(open_)) // pd.Timedelta(minutes=1))
-        profile = self._profile_for(data, calendar, day)
+        session = context.trading_day()
+        if session is None:
+            return context.closed_result()
+        minute = session.minutes_since_open
+        profile = self._profile_for(data, context.calendar, session.day)
         average = profile.at(minute)
         today = data.indicator(DAY_VOLUME)
         prev = data.indicator(PREV_CLOSE)
