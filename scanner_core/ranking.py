@@ -15,7 +15,8 @@ def rank(
 ) -> np.ndarray:
     """Columns of the symbols that passed, highest score first, ties by symbol name."""
     columns = np.flatnonzero(passed)
-    names = np.asarray(symbols, dtype=object)[columns].astype(str)
+    # Only the passing symbols break ties: few of a large universe, so name just those.
+    names = np.array([symbols[c] for c in columns.tolist()], dtype=str)
     order = np.lexsort((names, -score[columns]))
     ranked = columns[order]
     return ranked if limit is None else ranked[:limit]
