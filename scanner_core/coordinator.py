@@ -79,7 +79,7 @@ class SessionCoordinator:
             config_file=config_file,
             clock=self.time_manager.now,
             max_session_symbols=config.max_session_symbols,
-            known_symbols=lambda: self.session.symbols,
+            known_symbols=lambda: self._known,
         )
         self.manager.pm.register(self.recorder, name="session-recorder")
         self.intervals = [s for s in config.streams if s != "1d"] or ["1m"]
@@ -88,12 +88,16 @@ class SessionCoordinator:
         self._now: dt.datetime | None = None
         self._found_today: list[str] = []
         self._universe: set[str] = set()
+        #: Symbols a scan may add: any the store has bars for, not only the universe.
+        self._known: frozenset[str] = frozenset()
 
     def run(self) -> RunSummary:
         """Run every trading day of the configured range; the summary."""
         cfg = self.config
         days = self.time_manager.sessions(cfg.start_date, cfg.end_date)
-        self._universe = set(cfg.universe.resolve(self.store.symbols("1m")))
+        stored = self.store.symbols("1m")
+        self._known = frozenset(stored).union(cfg.symbols)
+        self._universe = set(cfg.universe.resolve(stored))
         self.session.track(sorted(self._universe))
         if days:
             self._set_time(self.time_manager.pre_market(days[0])[0])

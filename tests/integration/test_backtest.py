@@ -133,12 +133,15 @@ class Probe:
 
 
 def test_symbol_added_mid_session_is_warm_and_streams_from_the_next_bar(sample_store):
-    """SBUX is outside the universe: found at 11:00, its RSI is valid at once."""
+    """SBUX is outside the universe: found at 11:00, its RSI is valid at once.
+
+    ZZZZ, found with it, has no bars in the store: it is dropped, SBUX still joins.
+    """
     adder = {
         "name": "adder",
         "module": f"{PROBE}:AddAt",
         "timeout_seconds": None,
-        "config": {"symbols": ["SBUX"], "at": ["11:00"]},
+        "config": {"symbols": ["SBUX", "ZZZZ"], "at": ["11:00"]},
         "schedule": {"interval": "1m", "start_time": "10:58", "end_time": "11:03"},
     }
     config = session_config(sample_store, [adder], start_date="2019-02-13", end_date="2019-02-13")
