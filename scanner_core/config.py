@@ -224,7 +224,12 @@ class ScannerConfig:
     schedule: ScannerSchedule = field(factory=ScannerSchedule)
     config: dict[str, Any] = field(factory=dict)
     symbol_requirements: dict[str, Any] = field(factory=dict)
-    timeout_seconds: float | None = field(default=30.0, validator=_rule(_positive, "a number > 0"))
+    # 0 turns the timeout off: the scan then runs in the session's process, with no fork.
+    timeout_seconds: float | None = field(
+        default=30.0,
+        converter=lambda seconds: None if seconds == 0 else seconds,
+        validator=_rule(_positive, "a number >= 0 (0: no timeout)"),
+    )
     max_symbols: int | None = field(default=None, validator=_rule(_positive, "a count > 0"))
     max_retries: int = field(default=0, validator=_rule(lambda n: n >= 0, "a count >= 0"))
     max_consecutive_failures: int = field(default=3, validator=_rule(_positive, "a count > 0"))

@@ -214,7 +214,7 @@ BAD = [
         ".json",
         '{"scanners": [{"module": "gap", "timeout_seconds": -1}]}',
         "scanners[0].timeout_seconds",
-        "got -1, expected a number > 0",
+        "got -1, expected a number >= 0 (0: no timeout)",
     ),
     (
         ".json",
@@ -357,3 +357,14 @@ def test_attrs_validators_literals_and_enums_read_as_expected_values(config, lin
 def test_literal_and_enum_values_structure_to_themselves() -> None:
     settings = structure({"direction": "up", "side": "sell"}, Settings)
     assert (settings.direction, settings.side) == ("up", Side.SELL)
+
+
+def test_timeout_zero_means_no_timeout_and_negative_is_an_error():
+    base = {"scanners": [{"module": "gap", "timeout_seconds": 0}]}
+    assert parse_config(base).scanners[0].timeout_seconds is None
+    assert parse_config({"scanners": [{"module": "gap"}]}).scanners[0].timeout_seconds == 30.0
+    with pytest.raises(ConfigError) as info:
+        parse_config({"scanners": [{"module": "gap", "timeout_seconds": -1}]}, "s.toml")
+    assert str(info.value) == (
+        "s.toml: scanners[0].timeout_seconds: got -1, expected a number >= 0 (0: no timeout)"
+    )
