@@ -40,3 +40,12 @@ def test_documented_error_lines_are_what_the_loader_prints():
         parse_config(data, "session.toml")
     documented = _blocks("configuration.md", "text")[0].splitlines()
     assert str(info.value) == documented[0]
+
+
+def test_data_doc_lists_every_reject_kind_in_checking_order():
+    from scanner_core.importer import COLLAPSED_KIND, REJECT_KINDS
+
+    text = (DOCS / "data.md").read_text()
+    listed = re.findall(r"^\| `(\w+)` \|", text, re.M)
+    assert listed == list(REJECT_KINDS)
+    assert f"`{COLLAPSED_KIND}`" in text
