@@ -49,3 +49,10 @@ def test_data_doc_lists_every_reject_kind_in_checking_order():
     listed = re.findall(r"^\| `(\w+)` \|", text, re.M)
     assert listed == list(REJECT_KINDS)
     assert f"`{COLLAPSED_KIND}`" in text
+
+
+def test_architecture_doc_lists_every_core_module():
+    text = (DOCS / "architecture.md").read_text()
+    listed = set(re.findall(r"^\| `(\w+\.py)` \|", text, re.M))
+    package = Path(hookspecs.__file__).parent
+    assert listed == {p.name for p in package.glob("*.py")}
