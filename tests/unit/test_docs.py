@@ -57,3 +57,10 @@ def test_architecture_doc_lists_every_core_module():
     listed = set(re.findall(r"^\| `(\w+\.py)` \|", modules, re.M))
     package = Path(hookspecs.__file__).parent
     assert listed == {p.name for p in package.glob("*.py")}
+
+
+def test_readme_config_example_loads():
+    readme = (DOCS.parent / "README.md").read_text()
+    block = re.findall(r"```toml\n(.*?)```", readme, re.S)[0]
+    config = parse_config(tomllib.loads(block), "README.md")
+    assert [s.name for s in config.scanners] == ["momentum"]
