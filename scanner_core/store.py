@@ -3,13 +3,16 @@
 Layout: ``<root>/<interval>/<key>.parquet`` where ``key`` is the New York session date
 (``2019-02-11``) for intraday intervals and the year (``2018``) for daily bars, so a
 day of minute bars is one file and years of daily bars stay a handful of files.  Each
-file is sorted by (ts, symbol), holds one row group, and keeps ``symbol`` dictionary
-encoded, so a load is a few column reads with no per-row Python.
+file is sorted by (ts, symbol), keeps ``symbol`` dictionary encoded and lists its
+symbols in the footer, so a load is a few column reads with no per-row Python.  Row
+groups of ``_GROUP_ROWS`` let a time-range load skip (by their ts statistics) the
+groups it does not need and decode the rest one group at a time into the result.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -29,6 +32,11 @@ EXCHANGE_TZ = "America/New_York"
 DEFAULT_ROOT = Path(".scanner") / "store"
 #: Rows gathered from several files before one write, so many small files cost one merge.
 _BATCH_ROWS = 2_000_000
+#: Rows per Parquet row group: the unit a load skips or decodes at a time (~3 MiB).
+_GROUP_ROWS = 2**16
+#: Footer key holding a partition's sorted symbol list (JSON).
+_SYMBOLS_KEY = b"scanner.symbols"
+_DTYPES = {"code": np.int32, "ts": "datetime64[ns]", **dict.fromkeys(FIELDS, np.float64)}
 _SCHEMA = pa.schema(
     [
         ("ts", pa.timestamp("ns")),
@@ -121,7 +129,7 @@ class BarStore:
             part = bars.take(slice(lo, hi))
             path = folder / f"{keys[lo]}.parquet"
             if path.exists():
-                part, part_stats = merge(_read(path, bars.interval), part)
+                part, part_stats = merge(_read(path, bars.interval, None, None), part)
             else:
                 part_stats = WriteStats(added=len(part))
             _write(path, part)
@@ -145,11 +153,11 @@ class BarStore:
         """
         lo = self._to_ts(start, interval)
         hi = self._to_ts(end, interval)
-        parts = [_read(p, interval) for p in self._partitions(interval, lo, hi)]
+        parts = [_read(p, interval, lo, hi) for p in self._partitions(interval, lo, hi)]
         wanted = None if symbols is None else set(symbols)
         universe = sorted(set().union(*(p.symbols for p in parts)))
         out_symbols = tuple(universe if wanted is None else (s for s in universe if s in wanted))
-        pieces = [_restrict(p, out_symbols, lo, hi) for p in parts]
+        pieces = [_restrict(p, out_symbols) for p in parts]
         pieces = [p for p in pieces if len(p)]
         if not pieces:
             return empty_bars(interval, out_symbols)
@@ -178,9 +186,8 @@ class BarStore:
         found: set[str] = set()
         for i in [interval] if interval else self.intervals():
             for p in (self.root / i).glob("*.parquet"):
-                column = pq.read_table(p, columns=["symbol"]).column("symbol")
-                for chunk in column.chunks:
-                    found.update(chunk.dictionary.to_pylist())
+                with pq.ParquetFile(p) as file:
+                    found.update(_symbols(file))
         return sorted(found)
 
     # -- helpers -------------------------------------------------------------------------
@@ -303,52 +310,104 @@ def _write(path: Path, bars: Bars) -> None:
     )
     arrays: list[Any] = [pa.array(bars.ts, pa.timestamp("ns")), symbol]
     arrays += [pa.array(getattr(bars, f), pa.float64()) for f in FIELDS]
-    table = pa.Table.from_arrays(arrays, schema=_SCHEMA)
+    schema = _SCHEMA.with_metadata({_SYMBOLS_KEY: json.dumps(bars.symbols)})
+    table = pa.Table.from_arrays(arrays, schema=schema)
     tmp = path.with_suffix(".parquet.tmp")
     # Price columns barely compress (lz4 saves ~25%) while decompression doubles load
-    # time; uncompressed, plain-encoded floats read from a memory map at near memcpy speed.
+    # time; uncompressed, plain-encoded floats decode at near memcpy speed.
     pq.write_table(
         table,
         tmp,
-        row_group_size=max(len(bars), 1),
+        row_group_size=_GROUP_ROWS,
         compression="none",
         use_dictionary=["symbol"],
     )
     os.replace(tmp, path)
 
 
-def _read(path: Path, interval: str) -> Bars:
-    """One partition as Bars with the file's own (sorted) dictionary, without copies."""
-    # ParquetFile.read keeps one chunk per row group (read_table splits into batches).
-    table = pq.ParquetFile(path, memory_map=True).read()
-    if not table.num_rows:
-        return empty_bars(interval)
-    table = table.combine_chunks() if table.column("ts").num_chunks > 1 else table
-    symbol = table.column("symbol").chunk(0)
-    cols = {f: table.column(f).chunk(0).to_numpy() for f in FIELDS}
-    return Bars(
-        interval,
-        tuple(symbol.dictionary.to_pylist()),
-        symbol.indices.to_numpy(),
-        table.column("ts").chunk(0).to_numpy(),
-        **cols,
-    )
+def _read(path: Path, interval: str, lo: np.datetime64 | None, hi: np.datetime64 | None) -> Bars:
+    """The partition's rows with ts in [lo, hi), under the file's own sorted dictionary.
+
+    Only row groups whose ts statistics meet [lo, hi) are read, one at a time, straight
+    into the result arrays, so a load holds the result plus one group, not a decoded
+    table beside a copy of it.
+    """
+    with pq.ParquetFile(path) as file:
+        symbols = _symbols(file)
+        groups = [g for g in range(file.num_row_groups) if _meets(file, g, lo, hi)]
+        sizes = [file.metadata.row_group(g).num_rows for g in groups]
+        lookup = pa.array(symbols, pa.string())
+        cols = {f: np.empty(sum(sizes), t) for f, t in _DTYPES.items()}
+        for g, at in zip(groups, np.cumsum([0, *sizes[:-1]]).tolist(), strict=True):
+            table = file.read_row_group(g, use_threads=False)
+            cols["code"][at : at + table.num_rows] = _codes(table.column("symbol"), lookup)
+            for f in ("ts", *FIELDS):
+                cols[f][at : at + table.num_rows] = table.column(f).to_numpy()
+            del table
+    # Group reads are small and alike; handing their freed blocks back keeps them from
+    # adding to the peak of whatever the caller allocates next.
+    pa.default_memory_pool().release_unused()
+    a = 0 if lo is None else int(np.searchsorted(cols["ts"], lo, "left"))
+    b = len(cols["ts"]) if hi is None else int(np.searchsorted(cols["ts"], hi, "left"))
+    if (a, b) != (0, len(cols["ts"])):
+        cols = {f: v[a : max(a, b)].copy() for f, v in cols.items()}
+    for array in cols.values():
+        array.flags.writeable = False
+    return Bars(interval, symbols, **cols)
 
 
-def _restrict(
-    part: Bars, symbols: tuple[str, ...], lo: np.datetime64 | None, hi: np.datetime64 | None
-) -> Bars:
-    """A partition cut to [lo, hi) and re-coded to ``symbols`` (a sorted superset-or-subset)."""
-    a = 0 if lo is None else int(np.searchsorted(part.ts, lo, "left"))
-    b = len(part) if hi is None else int(np.searchsorted(part.ts, hi, "left"))
+def _symbols(file: pq.ParquetFile) -> tuple[str, ...]:
+    """A partition's sorted symbols: from the footer, or from the symbol column when a
+    file written before the footer listed them lacks the key."""
+    listed = (file.schema_arrow.metadata or {}).get(_SYMBOLS_KEY)
+    if listed is not None:
+        return tuple(json.loads(listed))
+    column = file.read(columns=["symbol"]).column(0)
+    return tuple(sorted(set().union(*(c.dictionary.to_pylist() for c in column.chunks))))
+
+
+def _codes(column: pa.ChunkedArray, symbols: pa.Array) -> np.ndarray:
+    """A dictionary column's codes into ``symbols`` (sorted, holding every value).
+
+    Each chunk may carry its own dictionary; one equal to ``symbols`` (as written) is
+    taken as is, any other is mapped by name.
+    """
+    parts = [
+        c.indices.to_numpy()
+        if c.dictionary.equals(symbols)
+        else _remap(c.dictionary, symbols)[c.indices.to_numpy()]
+        for c in column.chunks
+    ]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _remap(names: pa.Array, symbols: pa.Array) -> np.ndarray:
+    """Each of ``names``' position in ``symbols`` (sorted, holding them all)."""
+    lookup = np.asarray(symbols.to_pylist(), str)
+    return np.searchsorted(lookup, np.asarray(names.to_pylist(), str)).astype(np.int32)
+
+
+def _meets(
+    file: pq.ParquetFile, group: int, lo: np.datetime64 | None, hi: np.datetime64 | None
+) -> bool:
+    """Whether a row group may hold ts in [lo, hi) (True when it has no statistics)."""
+    stats = file.metadata.row_group(group).column(0).statistics
+    if stats is None or not stats.has_min_max:
+        return True
+    first, last = (pd.Timestamp(t).to_datetime64() for t in (stats.min, stats.max))
+    return (lo is None or last >= lo) and (hi is None or first < hi)
+
+
+def _restrict(part: Bars, symbols: tuple[str, ...]) -> Bars:
+    """A partition re-coded to ``symbols`` (sorted), dropping rows of other symbols."""
     if part.symbols == symbols:
-        return part if (a, b) == (0, len(part)) else part.take(slice(a, b))
+        return part
     lookup = np.asarray(symbols, dtype=str)
     names = np.asarray(part.symbols, dtype=str)
     pos = np.searchsorted(lookup, names).clip(0, max(len(lookup) - 1, 0))
     hit = lookup[pos] == names if len(lookup) else np.zeros(len(names), bool)
     remap = np.where(hit, pos, -1).astype(np.int32)
-    code = remap[part.code[a:b]]
+    code = remap[part.code]
     keep = code >= 0
-    cols = {f: getattr(part, f)[a:b][keep] for f in ("ts", *FIELDS)}
+    cols = {f: getattr(part, f)[keep] for f in ("ts", *FIELDS)}
     return Bars(part.interval, symbols, code[keep], **cols)

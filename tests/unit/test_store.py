@@ -7,9 +7,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scanner_core import store as store_module
 from scanner_core.bars import FIELDS, Bars
 from scanner_core.store import BarStore, concat, local_ns
 
@@ -155,3 +158,55 @@ def test_a_later_row_for_the_same_key_in_one_write_wins(tmp_path):
     stats = store.write(concat([first, later]))
     assert (stats.added, stats.superseded) == (3, 3)
     np.testing.assert_array_equal(store.load("1m").close, later.close)
+
+
+def test_loads_span_row_groups_and_read_only_the_ones_in_range(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "_GROUP_ROWS", 7)
+    store = BarStore(tmp_path)
+    bars = minute_bars(("A", "B", "C"), "2019-02-11", 60)
+    store.write(bars)
+    path = tmp_path / "1m" / "2019-02-11.parquet"
+    assert pq.ParquetFile(path).num_row_groups == -(-len(bars) // 7)
+    whole = store.load("1m")
+    assert rows(whole) == rows(bars)
+    assert not any(getattr(whole, f).flags.writeable for f in ("code", "ts", *FIELDS))
+    lo, hi = bars.ts[20], bars.ts[100]
+    read = []
+    original = pq.ParquetFile.read_row_group
+    monkeypatch.setattr(
+        pq.ParquetFile,
+        "read_row_group",
+        lambda self, g, **kw: read.append(g) or original(self, g, **kw),
+    )
+    got = store.load("1m", ["B"], start=lo, end=hi)
+    assert rows(got) == rows(bars.take((bars.ts >= lo) & (bars.ts < hi) & (bars.code == 1)))
+    assert read == list(range(18 // 7, 101 // 7 + 1))
+
+
+def test_files_without_the_symbol_footer_or_with_a_dictionary_per_group_load(tmp_path):
+    # Files written before the footer listed symbols have no key; a group may also carry
+    # a dictionary of its own.
+    (tmp_path / "1m").mkdir()
+    ts = pd.Timestamp("2019-02-11 14:30").to_datetime64().astype("datetime64[ns]")
+    batches = [
+        pa.record_batch(
+            [
+                pa.array([ts + np.timedelta64(i, "m")] * len(names), pa.timestamp("ns")),
+                pa.DictionaryArray.from_arrays(
+                    pa.array(range(len(names)), pa.int32()), pa.array(names)
+                ),
+                *(pa.array([float(i)] * len(names)) for _ in FIELDS),
+            ],
+            names=["ts", "symbol", *FIELDS],
+        )
+        for i, names in enumerate([["B", "C"], ["A", "C"]])
+    ]
+    pq.write_table(
+        pa.Table.from_batches(batches), tmp_path / "1m" / "2019-02-11.parquet", row_group_size=2
+    )
+    store = BarStore(tmp_path)
+    assert store.symbols("1m") == ["A", "B", "C"]
+    got = store.load("1m")
+    assert got.symbols == ("A", "B", "C")
+    assert [got.symbols[c] for c in got.code] == ["B", "C", "A", "C"]
+    np.testing.assert_array_equal(got.close, [0, 0, 1, 1])
