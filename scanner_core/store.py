@@ -338,7 +338,7 @@ def _read(path: Path, interval: str, lo: np.datetime64 | None, hi: np.datetime64
         sizes = [file.metadata.row_group(g).num_rows for g in groups]
         lookup = pa.array(symbols, pa.string())
         cols = {f: np.empty(sum(sizes), t) for f, t in _DTYPES.items()}
-        for g, at in zip(groups, np.cumsum([0, *sizes[:-1]]).tolist(), strict=True):
+        for g, at in zip(groups, np.cumsum([0, *sizes])[:-1].tolist(), strict=True):
             table = file.read_row_group(g, use_threads=False)
             cols["code"][at : at + table.num_rows] = _codes(table.column("symbol"), lookup)
             for f in ("ts", *FIELDS):
