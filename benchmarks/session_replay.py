@@ -129,6 +129,9 @@ def main() -> None:
     raw = best["raw_mb"]
     print(f"raw bars: {raw:.0f} MiB; SessionData arrays: {best['session_mb']:.0f} MiB")
     print(f"peak resident memory over the interpreter: {peak:.0f} MiB ({peak / raw:.2f}x raw)")
+    # Counting the bar as ts + OHLCV only (6 x 8 bytes), without its symbol code.
+    bare = best["bars"] * 48 / 2**20
+    print(f"  against ts + OHLCV alone ({bare:.0f} MiB): {peak / bare:.2f}x")
     print(
         f"peak traced (numpy/Python) allocations: {traced['traced_mb']:.0f} MiB "
         f"({traced['traced_mb'] / raw:.2f}x raw; Arrow's own buffers are not traced)"
