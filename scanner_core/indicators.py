@@ -102,9 +102,11 @@ class Kernel:
         self.period = period
         self.n = 0
         self.session = NO_SESSION
+        #: Bumped on every state change, so a reader can keep a read until the next one.
+        self.version = 0
         self.count = np.zeros(0, np.int64)
         for key, (fill, dtype, ring) in self.state_spec.items():
-            setattr(self, key, np.full((0, period) if ring else 0, fill, dtype))
+            setattr(self, key, np.full((0, period) if ring else 0, fill, dtype, order="F"))
         self.resize(n)
 
     @classmethod
@@ -119,15 +121,19 @@ class Kernel:
     def resize(self, n: int) -> None:
         """Grow the state to n symbols; new symbols start empty."""
         for key, (arr, fill) in self._arrays().items():
-            grown = np.full((n, *arr.shape[1:]), fill, arr.dtype)
+            # column-major, so a ring's slot is contiguous and reducing over slots is a
+            # few vector passes rather than one short reduction per symbol
+            grown = np.full((n, *arr.shape[1:]), fill, arr.dtype, order="F")
             grown[: self.n] = arr[: min(self.n, n)]
             setattr(self, key, grown)
         self.n = n
+        self.version += 1
 
     def reset(self, rows: np.ndarray) -> None:
         """Forget the state of these symbols."""
         for arr, fill in self._arrays().values():
             arr[rows] = fill
+        self.version += 1
 
     def state(self) -> dict[str, np.ndarray]:
         """A copy of every state array (for comparisons)."""
@@ -137,6 +143,7 @@ class Kernel:
         """Advance the symbols in ``rows`` by one bar (the incremental path)."""
         self.session = bar.session
         self.step(rows, bar)
+        self.version += 1
 
     def warm(
         self,
@@ -158,6 +165,7 @@ class Kernel:
             # a full cross-section needs no gather: the rows' own views will do
             has = slice(None) if full[t] else present[t]
             self.step(rows[has], Bar(*(f[t, has] for f in fields), int(sessions[t])))
+        self.version += 1
 
     def step(self, rows: np.ndarray, bar: Bar) -> None:
         """Advance the state of ``rows`` by one bar."""

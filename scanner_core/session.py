@@ -13,6 +13,11 @@ store up to that time; bars advanced afterwards continue it. A symbol that leave
 (``leave_session``) stops receiving bars; when it rejoins it is warmed up again to
 the current time, and only bars after that time reach it, so bars it missed are
 never replayed as new ones.
+
+Reads are kept until what they depend on changes: several scanners scanning at one
+clock tick share one computation of each indicator and bar field, and a daily
+indicator is computed once a day however often intraday scans read it. Arrays a read
+returns are therefore read-only.
 """
 
 from __future__ import annotations
@@ -106,6 +111,36 @@ class _Frame:
         self.length = 0
 
 
+class _LocalDays:
+    """Exchange-local session ids of UTC instants, keeping the bounds of the last day seen.
+
+    Consecutive bars and reads fall on the same day almost always, so pandas converts
+    time zones once a day instead of on every bar and every read.
+    """
+
+    def __init__(self, tz: str) -> None:
+        self.tz = tz
+        self._start = self._end = _NAT
+        self._id = 0
+
+    def session(self, at: np.datetime64) -> int:
+        """The session id (days since epoch of the exchange-local date) of a UTC instant."""
+        if not self._start <= at < self._end:
+            self._id = int(session_ids(np.array([at]), "1m", self.tz)[0])
+            midnights = pd.DatetimeIndex(np.array([self._id, self._id + 1], "datetime64[D]"))
+            local = midnights.tz_localize(
+                self.tz, ambiguous=np.ones(2, bool), nonexistent="shift_forward"
+            )
+            self._start, self._end = local.tz_convert("UTC").tz_localize(None).values
+        return self._id
+
+
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    """arr, frozen so that a reader sharing a cached read cannot change it for the others."""
+    arr.flags.writeable = False
+    return arr
+
+
 def _grow(arr: np.ndarray, n: int, fill: object) -> np.ndarray:
     """arr extended along its last axis to n entries with fill."""
     out = np.full((*arr.shape[:-1], n), fill, arr.dtype)
@@ -144,13 +179,26 @@ class SessionData:
         self._before: dict[str, np.ndarray] = {}
         self._kernels: dict[IndicatorConfig, Kernel] = {}
         self._now: np.datetime64 | None = None
+        self._days = _LocalDays(tz)
+        #: Bumped when symbols are added or become live or not: what every read masks by.
+        self._members = 0
+        #: Bumped when any bar, frame or column bookkeeping changes: what latest() reads.
+        self._bars = 0
+        #: Cached reads: indicator -> ((kernel version, session, members), values);
+        #: (field, interval) -> (bars, values); the clock as a Timestamp; the symbols tuple.
+        self._reads: dict[IndicatorConfig, tuple[tuple[int, int, int], IndicatorValues]] = {}
+        self._latest: dict[tuple[str, str], tuple[int, np.ndarray]] = {}
+        self._stamp: tuple[np.datetime64, pd.Timestamp] | None = None
+        self._names: tuple[str, ...] = ()
 
     # -- symbols -------------------------------------------------------------------------
 
     @property
     def symbols(self) -> tuple[str, ...]:
         """Every tracked symbol, in column order."""
-        return tuple(self._symbols)
+        if len(self._names) != len(self._symbols):
+            self._names = tuple(self._symbols)
+        return self._names
 
     def index(self, symbols: str | Iterable[str]) -> np.ndarray:
         """Column of each symbol (-1 for one not tracked)."""
@@ -193,6 +241,8 @@ class SessionData:
         if keep_tracking:
             return True
         self._live[col] = False
+        self._members += 1
+        self._bars += 1
         for interval in self._frames:
             self._last_row[interval][col] = -1
             self._before[interval][:, col] = np.nan
@@ -209,6 +259,8 @@ class SessionData:
             for s in fresh:
                 self._column[s] = len(self._symbols)
                 self._symbols.append(s)
+            self._members += 1
+            self._bars += 1
         return np.array([self._column[s] for s in names], dtype=np.intp)
 
     def _widen(self, width: int) -> None:
@@ -222,6 +274,7 @@ class SessionData:
             self._before[interval] = _grow(self._before[interval], width, np.nan)
         for kernel in self._kernels.values():
             kernel.resize(width)
+        self._bars += 1
 
     def _frame(self, interval: str) -> _Frame:
         frame = self._frames.get(interval)
@@ -234,6 +287,7 @@ class SessionData:
             self._since[interval] = np.zeros(self._width, np.int64)
             self._last_row[interval] = np.full(self._width, -1, np.int64)
             self._before[interval] = np.full((len(FIELDS), self._width), np.nan)
+            self._bars += 1
         return frame
 
     # -- indicators ----------------------------------------------------------------------
@@ -259,24 +313,40 @@ class SessionData:
         self.requirements.add_requirements(requirements, symbols)
 
     def indicator(self, config: IndicatorConfig) -> IndicatorValues:
-        """An indicator over all tracked symbols (registered and warmed up on first use)."""
+        """An indicator over all tracked symbols (registered and warmed up on first use).
+
+        The arrays are read-only and shared by every read until the indicator changes.
+        """
         if config not in self._kernels:
             self.add_indicator(None, config)
         self._load_pending()
         kernel = self._kernels[config]
         if self._now is not None:
             kernel.session = self._session_now(config.interval)
+        key = (kernel.version, kernel.session, self._members)
+        cached = self._reads.get(config)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         read = kernel.read()
         n = len(self._symbols)
         live = self._live[:n]
-        return IndicatorValues(np.where(live, read.values[:n], np.nan), read.valid[:n] & live)
+        values = IndicatorValues(
+            _read_only(np.where(live, read.values[:n], np.nan)),
+            _read_only(read.valid[:n] & live),
+        )
+        self._reads[config] = (key, values)
+        return values
 
     # -- time and bars -------------------------------------------------------------------
 
     @property
     def current_time(self) -> pd.Timestamp | None:
         """The session clock (UTC): the close of the newest bar, or as set."""
-        return None if self._now is None else pd.Timestamp(self._now).tz_localize("UTC")
+        if self._now is None:
+            return None
+        if self._stamp is None or self._stamp[0] != self._now:
+            self._stamp = (self._now, pd.Timestamp(self._now).tz_localize("UTC"))
+        return self._stamp[1]
 
     def set_time(self, when: object) -> None:
         """Move the clock forward (e.g. to pre-market); naive times are UTC."""
@@ -302,7 +372,7 @@ class SessionData:
         """
         assert self._now is not None
         at = self._now if interval == "1d" else self._now - np.timedelta64(1, "ns")
-        return int(session_ids(np.array([at]), "1m", self.tz)[0])
+        return self._days.session(at)
 
     def _horizon(self, interval: str) -> np.datetime64 | None:
         """Exclusive upper bound on the ts of bars closed by now."""
@@ -332,7 +402,10 @@ class SessionData:
         """
         ts = np.datetime64(ts, "ns")
         frame = self._frame(interval)
-        session = int(session_ids(np.array([ts]), interval, self.tz)[0])
+        if INTERVAL_MINUTES[interval]:
+            session = self._days.session(ts)
+        else:
+            session = int(ts.astype("datetime64[D]").astype(np.int64))
         if INTERVAL_MINUTES[interval] and frame.session not in (None, session):
             self._roll(interval)
         frame.session = session
@@ -349,6 +422,7 @@ class SessionData:
         for i, values in enumerate((open, high, low, close, volume)):
             frame.data[i, row, index] = values
         self._last_row[interval][index] = row
+        self._bars += 1
         bar = Bar(open, high, low, close, volume, session)
         for config, kernel in self._kernels.items():
             if config.interval == interval:
@@ -390,17 +464,26 @@ class SessionData:
         return frames + kernels
 
     def latest(self, field: str, interval: str = "1m") -> np.ndarray:
-        """Each tracked symbol's newest visible bar's field (NaN when it has none)."""
+        """Each tracked symbol's newest visible bar's field (NaN when it has none).
+
+        The array is read-only and shared by every read until a bar arrives.
+        """
         if field not in _FIELD:
             raise ValueError(f"unknown bar field {field!r} (known: {', '.join(FIELDS)})")
         self._load_pending()
-        n = len(self._symbols)
         frame = self._frame(interval)
+        cached = self._latest.get((field, interval))
+        if cached is not None and cached[0] == self._bars:
+            return cached[1]
+        n = len(self._symbols)
         i = _FIELD[field]
-        out = self._before[interval][i, :n].copy()
         rows = self._last_row[interval][:n]
-        has = np.flatnonzero(rows >= 0)
-        out[has] = frame.data[i, rows[has], has]
+        has = rows >= 0
+        # one flat take from the field's (time, symbol) plane instead of a 2-D fancy index
+        flat = np.where(has, rows, 0) * frame.data.shape[2] + np.arange(n)
+        recent = frame.data[i].reshape(-1).take(flat)
+        out = _read_only(np.where(has, recent, self._before[interval][i, :n]))
+        self._latest[(field, interval)] = (self._bars, out)
         return out
 
     def history(self, symbol: str, interval: str, bars: int | None = None) -> Bars:
@@ -514,6 +597,8 @@ class SessionData:
                 self._warm_chunk(interval, cols[lo : lo + chunk], pieces, mine, rebase)
         if rebase:
             self._live[cols] = True
+            self._members += 1
+            self._bars += 1
 
     def _warm_chunk(
         self,

@@ -188,6 +188,25 @@ def test_session_indicators_read_fresh_day_before_first_bar():
     assert pc.read().values[0] == 7.0
 
 
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_version_changes_with_the_state_and_only_with_it(name):
+    k = kernel_for(IndicatorConfig(name, 2, "1m"), 2)
+    bar = Bar(*(np.array([1.0, 2.0]),) * 5, session=1)
+    seen = {k.version}
+    for change in (
+        lambda: k.update(np.array([0, 1]), bar),
+        lambda: k.warm(np.array([1]), np.array([1]), *(np.array([[3.0]]),) * 5),
+        lambda: k.reset(np.array([0])),
+        lambda: k.resize(3),
+    ):
+        change()
+        assert k.version not in seen, change
+        seen.add(k.version)
+    k.read()
+    k.state()
+    assert k.version == max(seen)
+
+
 def test_unknown_indicator_names_the_kind():
     with pytest.raises(ValueError, match="'macd'"):
         kernel_for(IndicatorConfig("macd", 3))

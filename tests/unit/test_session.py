@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from scanner_core.bars import FIELDS, Bars
 from scanner_core.indicators import Bar, IndicatorConfig, kernel_for, session_ids
-from scanner_core.session import SessionData
+from scanner_core.session import SessionData, _LocalDays
 
 T0 = np.datetime64("2019-02-12T14:30", "ns")  # 09:30 New York
 MINUTE = np.timedelta64(1, "m")
@@ -287,3 +287,85 @@ def test_leave_and_rejoin_at_any_time_matches_never_leaving(leave, away, seed, g
             np.testing.assert_array_equal(a[key][1], b[key][1], err_msg=f"{config} {key}")
     np.testing.assert_array_equal(stayed.history("B", "1m").ts, left.history("B", "1m").ts)
     np.testing.assert_array_equal(stayed.latest("close"), left.latest("close"))
+
+
+def test_reads_at_one_tick_are_shared_and_a_new_bar_recomputes_them():
+    bars = make_bars(["A", "B"], 30, seed=12)
+    s = SessionData(FakeStore(bars))
+    s.add_symbols(["A", "B"])
+    s.add_indicator(None, RSI)
+    replay_until(s, bars, T0 + 20 * MINUTE)
+    first, close = s.indicator(RSI), s.latest("close")
+    assert s.indicator(RSI) is first and s.latest("close") is close
+    kept = first.values.copy()
+    replay_until(s, bars.take(bars.ts >= T0 + 20 * MINUTE), T0 + 21 * MINUTE)
+    after = s.indicator(RSI)
+    assert after is not first
+    np.testing.assert_array_equal(first.values, kept)
+    assert after.values[0] == full_history_value(bars, "A", RSI, T0 + 21 * MINUTE)
+    assert s.latest("close")[1] == bars.for_symbol("B").close[20]
+
+
+def test_shared_reads_are_read_only():
+    bars = make_bars(["A"], 10, seed=13)
+    s = SessionData(FakeStore(bars))
+    s.add_symbols(["A"])
+    s.replay(bars)
+    for array in (s.indicator(EMA).values, s.indicator(EMA).valid, s.latest("close")):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0
+
+
+def test_cached_reads_follow_leaving_joining_and_the_clock():
+    bars = make_bars(["A", "B"], 30, seed=14)
+    s = SessionData(FakeStore(bars))
+    s.add_symbols(["A", "B"])
+    dv = IndicatorConfig("day_volume", 1, "1m")
+    s.add_indicator(None, dv)
+    replay_until(s, bars, T0 + 10 * MINUTE)
+    assert s.indicator(dv).values[1] > 0 and not np.isnan(s.latest("close")[1])
+    s.leave_session("B")
+    assert np.isnan(s.indicator(dv).values[1]) and np.isnan(s.latest("close")[1])
+    s.add_symbols(["C"])
+    assert len(s.indicator(dv).values) == len(s.latest("close")) == 3
+    # the next day's pre-market: nothing traded yet in the session the clock is in
+    s.set_time(T0 + np.timedelta64(1, "D") - np.timedelta64(1, "h"))
+    assert s.indicator(dv).values[0] == 0
+    assert s.latest("close")[0] == bars.for_symbol("A").close[9]
+
+
+def _minutes_after(start: np.datetime64, *instants: str) -> list[int]:
+    return [int((np.datetime64(t, "ns") - start) // MINUTE) for t in instants]
+
+
+_YEAR_START = np.datetime64("2018-01-01T00:00", "ns")
+#: UTC instants around New York's midnights and clock changes in 2018
+_DST_EDGES = _minutes_after(
+    _YEAR_START,
+    "2018-03-11T04:59",
+    "2018-03-11T05:00",
+    "2018-03-11T06:59",
+    "2018-03-11T07:00",
+    "2018-03-12T03:59",
+    "2018-03-12T04:00",
+    "2018-11-04T03:59",
+    "2018-11-04T04:00",
+    "2018-11-04T05:59",
+    "2018-11-04T06:00",
+    "2018-11-05T04:59",
+    "2018-11-05T05:00",
+    "2018-03-11T05:01",
+    "2018-11-04T04:01",
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 3 * 366 * 24 * 60), min_size=1, max_size=40))
+@example(_DST_EDGES)
+@example(list(reversed(_DST_EDGES)))
+def test_local_day_of_an_instant_equals_a_fresh_time_zone_conversion(minutes):
+    days = _LocalDays("America/New_York")
+    # any order, so the remembered day is left both forwards and backwards
+    for m in minutes:
+        at = _YEAR_START + m * MINUTE
+        assert days.session(at) == session_ids(np.array([at]), "1m")[0], at
