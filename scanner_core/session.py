@@ -185,9 +185,11 @@ class SessionData:
         #: Bumped when any bar, frame or column bookkeeping changes: what latest() reads.
         self._bars = 0
         #: Cached reads: indicator -> ((kernel version, session, members), values);
-        #: (field, interval) -> (bars, values); the clock as a Timestamp; the symbols tuple.
+        #: (field, interval) -> (bars, values); interval -> (bars, newest-bar positions);
+        #: the clock as a Timestamp; the symbols tuple.
         self._reads: dict[IndicatorConfig, tuple[tuple[int, int, int], IndicatorValues]] = {}
         self._latest: dict[tuple[str, str], tuple[int, np.ndarray]] = {}
+        self._where: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
         self._stamp: tuple[np.datetime64, pd.Timestamp] | None = None
         self._names: tuple[str, ...] = ()
 
@@ -475,16 +477,26 @@ class SessionData:
         cached = self._latest.get((field, interval))
         if cached is not None and cached[0] == self._bars:
             return cached[1]
-        n = len(self._symbols)
         i = _FIELD[field]
-        rows = self._last_row[interval][:n]
-        has = rows >= 0
-        # one flat take from the field's (time, symbol) plane instead of a 2-D fancy index
-        flat = np.where(has, rows, 0) * frame.data.shape[2] + np.arange(n)
+        has, flat = self._newest(interval)
         recent = frame.data[i].reshape(-1).take(flat)
-        out = _read_only(np.where(has, recent, self._before[interval][i, :n]))
+        out = _read_only(np.where(has, recent, self._before[interval][i, : len(has)]))
         self._latest[(field, interval)] = (self._bars, out)
         return out
+
+    def _newest(self, interval: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per column: whether its newest bar is in the frame, and where in a field's plane.
+
+        A flat position lets each field be one ``take`` instead of a 2-D fancy index.
+        """
+        cached = self._where.get(interval)
+        if cached is None or cached[0] != self._bars:
+            n = len(self._symbols)
+            rows = self._last_row[interval][:n]
+            has = rows >= 0
+            flat = np.where(has, rows, 0) * self._frames[interval].data.shape[2] + np.arange(n)
+            cached = self._where[interval] = (self._bars, has, flat)
+        return cached[1], cached[2]
 
     def history(self, symbol: str, interval: str, bars: int | None = None) -> Bars:
         """A symbol's visible bars, oldest first: the last ``bars`` of them.
