@@ -117,7 +117,7 @@ class SessionCoordinator:
         tm = self.time_manager
         pre_start, open_ = tm.pre_market(day)
         _, close = tm.open_close(day)
-        self._feed = DayFeed(self.store, pre_start, close, self.intervals)
+        self._feed = DayFeed(self.store, pre_start, close, self.intervals, open_=open_)
         self._feed.add(self.session.symbols)
         self._feed.add(self.config.symbols)
         self._replay_until(open_)

@@ -1,8 +1,8 @@
-"""DayFeed: one session's stored bars per interval, replayed up to a moment."""
+"""DayFeed: one session's stored bars per interval, read in chunks and handed on as they close."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -11,6 +11,10 @@ import pandas as pd
 from scanner_core.aggregate import aggregate
 from scanner_core.bars import INTERVAL_MINUTES, Bars
 from scanner_core.store import BarStore, concat
+
+#: Bars are read from the store an hour at a time: chunk edges sit at the open plus whole
+#: hours, so no 5m, 15m or 1h bucket (all aligned to the open) straddles two chunks.
+CHUNK = np.timedelta64(60, "m")
 
 
 def utc64(moment: datetime) -> np.datetime64:
@@ -21,21 +25,32 @@ def utc64(moment: datetime) -> np.datetime64:
 class DayFeed:
     """Intraday bars of one session for a set of symbols, with a cursor per interval.
 
-    1-minute bars come from the store; coarser intraday intervals are aggregated
-    from them. A bar is handed on only once it has closed (ts + interval <= t).
+    1-minute bars come from the store an hour at a time, so a day of a large universe is
+    never in memory twice; coarser intraday intervals are aggregated from them. A bar
+    is handed on only once it has closed (ts + interval <= t).
     """
 
     def __init__(
-        self, store: BarStore, start: datetime, end: datetime, intervals: Sequence[str]
+        self,
+        store: BarStore,
+        start: datetime,
+        end: datetime,
+        intervals: Sequence[str],
+        *,
+        open_: datetime | None = None,
     ) -> None:
         self.store = store
         self.start = utc64(start)
         self.end = utc64(end)
         self.intervals = tuple(intervals)
         self.symbols: set[str] = set()
-        self._bars: dict[str, Bars] = {}
-        self._close: dict[str, np.ndarray] = {}
-        self._pos: dict[str, int] = {}
+        anchor = utc64(open_) if open_ is not None else self.start
+        # the first chunk edge after start that lies on the open's hourly grid
+        self._next_edge = anchor - ((anchor - self.start) // CHUNK) * CHUNK
+        if self._next_edge <= self.start:
+            self._next_edge += CHUNK
+        self._loaded_to = self.start
+        self._pending: dict[str, Bars | None] = dict.fromkeys(self.intervals)
 
     def add(self, symbols: Iterable[str], after: datetime | None = None) -> None:
         """Feed these symbols too, from their first bar closing after ``after``."""
@@ -43,35 +58,56 @@ class DayFeed:
         if not fresh:
             return
         self.symbols.update(fresh)
-        minute = self.store.load("1m", fresh, start=self.start, end=self.end)
-        horizon = None if after is None else utc64(after)
-        for interval in self.intervals:
-            new = minute if interval == "1m" else aggregate(minute, interval)
-            step = np.timedelta64(INTERVAL_MINUTES[interval], "m")
-            if horizon is not None:
-                new = new.take(new.ts + step > horizon)
-            pending = self._pending(interval)
-            merged = concat([pending, new]) if pending is not None else new
-            rows = np.lexsort((merged.code, merged.ts))
-            merged = merged.take(rows)
-            self._bars[interval] = merged
-            self._close[interval] = merged.ts + step
-            self._pos[interval] = 0
+        if self._loaded_to > self.start:
+            horizon = None if after is None else utc64(after)
+            self._take(self._read(fresh, self._chunk_start(), self._loaded_to), horizon)
 
-    def _pending(self, interval: str) -> Bars | None:
-        bars = self._bars.get(interval)
-        if bars is None:
-            return None
-        return bars.take(slice(self._pos[interval], None))
+    def until(self, moment: datetime) -> Iterator[Bars]:
+        """The bars that closed at or before ``moment`` and were not handed on yet.
 
-    def until(self, moment: datetime) -> list[Bars]:
-        """The bars of each interval that closed at or before ``moment``, not yet handed on."""
+        Yields each interval's closed bars chunk by chunk, reading the next chunk only
+        once the caller has taken the last, so at most one chunk is held at a time.
+        """
         horizon = utc64(moment)
-        out = []
-        for interval, bars in self._bars.items():
-            lo = self._pos[interval]
-            hi = int(np.searchsorted(self._close[interval], horizon, side="right"))
-            if hi > lo:
-                out.append(bars.take(slice(lo, hi)))
-                self._pos[interval] = hi
-        return out
+        while True:
+            yield from self._closed(horizon)
+            if self._loaded_to >= min(horizon, self.end):
+                return
+            lo, hi = self._loaded_to, min(self._next_edge, self.end)
+            self._take(self._read(sorted(self.symbols), lo, hi), None)
+            self._loaded_to, self._next_edge = hi, self._next_edge + CHUNK
+
+    def _closed(self, horizon: np.datetime64) -> Iterator[Bars]:
+        for interval in self.intervals:
+            bars = self._pending[interval]
+            if bars is None or not len(bars):
+                continue
+            # the day's last bucket (15:30-16:00 of an hourly grid) closes with the session
+            span = np.timedelta64(INTERVAL_MINUTES[interval], "m")
+            cut = int(np.searchsorted(np.minimum(bars.ts + span, self.end), horizon, "right"))
+            if cut:
+                self._pending[interval] = bars.take(slice(cut, None))
+                yield bars.take(slice(0, cut))
+
+    def _chunk_start(self) -> np.datetime64:
+        """Start of the chunk most recently read."""
+        return max(self.start, self._next_edge - 2 * CHUNK)
+
+    def _read(self, symbols: list[str], lo: np.datetime64, hi: np.datetime64) -> Bars:
+        return self.store.load("1m", symbols, start=lo, end=hi)
+
+    def _take(self, minutes: Bars, horizon: np.datetime64 | None) -> None:
+        """Queue a chunk's bars per interval; with a horizon, only bars closing after it."""
+        for interval in self.intervals:
+            new = minutes if interval == "1m" else aggregate(minutes, interval)
+            if horizon is not None:
+                new = new.take(new.ts + np.timedelta64(INTERVAL_MINUTES[interval], "m") > horizon)
+            if not len(new):
+                continue
+            pending = self._pending[interval]
+            if pending is not None and len(pending):
+                in_order = new.ts[0] > pending.ts[-1]  # a later chunk, not symbols added
+                new = concat([pending, new])
+                if not in_order:
+                    new = new.take(np.lexsort((new.code, new.ts)))
+            self._pending[interval] = new

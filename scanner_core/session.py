@@ -434,13 +434,14 @@ class SessionData:
     def replay(self, bars: Bars) -> int:
         """Advance through Bars (sorted by ts) one cross-section at a time; the count."""
         column = self.index(bars.symbols)
-        code = column[bars.code] if len(bars) else np.empty(0, np.intp)
         bounds = np.flatnonzero(bars.ts[1:] != bars.ts[:-1]) + 1
         starts = np.r_[0, bounds] if len(bars) else np.empty(0, np.intp)
         ends = np.r_[bounds, len(bars)] if len(bars) else starts
         fields = [getattr(bars, f) for f in FIELDS]
         for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
-            idx = code[lo:hi]
+            # Mapped one cross-section at a time: a whole day's codes as intp would be
+            # the largest temporary of a replay.
+            idx = column[bars.code[lo:hi]]
             known = idx >= 0
             cut = slice(lo, hi) if known.all() else np.arange(lo, hi)[known]
             self.advance(bars.interval, bars.ts[lo], idx[known], *(f[cut] for f in fields))

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from synthetic import synthetic_minutes
 
 from scanner_core import IndicatorConfig, hookimpl
-from scanner_core.bars import Bars
 from scanner_core.config import parse_config
 from scanner_core.coordinator import SessionCoordinator
 from scanner_core.logs import configure_logging
@@ -171,26 +171,6 @@ def test_weekends_and_holidays_are_skipped(sample_store):
     assert coordinator.summary.days == 5
     days = {event["time"][:10] for event in coordinator.recorder.events}
     assert days == {f"2019-02-{d}" for d in (11, 12, 13, 14, 15)}
-
-
-def synthetic_minutes(day: str, symbols: list[str], seed: int, minutes: int = 390) -> Bars:
-    """Random-walk 1-minute bars from 09:30 New York on ``day``."""
-    rng = np.random.default_rng(seed)
-    start = pd.Timestamp(f"{day} 09:30", tz=NY).tz_convert(None).to_datetime64()
-    ts = start + np.arange(minutes).astype("timedelta64[m]")
-    n = len(symbols)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.002, (minutes, n)), axis=0))
-    open_ = np.vstack([close[:1], close[:-1]])
-    high = np.maximum(open_, close) * 1.001
-    low = np.minimum(open_, close) * 0.999
-    volume = rng.integers(1_000, 50_000, (minutes, n)).astype(float)
-    return Bars(
-        "1m",
-        tuple(symbols),
-        np.tile(np.arange(n, dtype=np.int32), minutes),
-        np.repeat(ts, n),
-        *(a.ravel() for a in (open_, high, low, close, volume)),
-    )
 
 
 def test_early_close_day_ends_at_one_pm(tmp_path):

@@ -1,0 +1,75 @@
+"""DayFeed reads the day an hour at a time and hands on exactly what a whole-day read would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from synthetic import NY, synthetic_minutes
+
+from scanner_core.aggregate import aggregate
+from scanner_core.bars import FIELDS, Bars
+from scanner_core.feed import DayFeed
+from scanner_core.store import BarStore, concat
+
+DAY = "2019-03-12"
+SYMBOLS = ["AAA", "BBB", "CCC"]
+
+
+def at(hhmm: str) -> pd.Timestamp:
+    return pd.Timestamp(f"{DAY} {hhmm}", tz=NY)
+
+
+def utc(moment: pd.Timestamp) -> np.datetime64:
+    return moment.tz_convert(None).to_datetime64()
+
+
+@pytest.fixture
+def store(tmp_path) -> BarStore:
+    store = BarStore(tmp_path)
+    store.write(synthetic_minutes(DAY, [*SYMBOLS, "DDD"], seed=7))
+    return store
+
+
+def rows(bars: Bars) -> list[tuple]:
+    names = [bars.symbols[c] for c in bars.code]
+    columns = [bars.ts.tolist(), names, *(getattr(bars, f).tolist() for f in FIELDS)]
+    return list(zip(*columns, strict=True))
+
+
+def feed_for(store: BarStore, intervals=("1m", "5m", "1h")) -> DayFeed:
+    feed = DayFeed(store, at("04:00"), at("16:00"), intervals, open_=at("09:30"))
+    feed.add(SYMBOLS)
+    return feed
+
+
+@pytest.mark.parametrize("steps", [["16:00"], ["09:31", "10:17", "10:30", "12:05", "16:00"]])
+def test_chunks_hand_on_what_a_whole_day_read_would(store, steps):
+    feed = feed_for(store)
+    handed: dict[str, list[Bars]] = {"1m": [], "5m": [], "1h": []}
+    for step in steps:
+        for bars in feed.until(at(step)):
+            span = np.timedelta64({"1m": 1, "5m": 5, "1h": 60}[bars.interval], "m")
+            closes = np.minimum(bars.ts + span, utc(at("16:00")))  # 15:30-16:00 ends at 16:00
+            assert (closes <= utc(at(step))).all()
+            handed[bars.interval].append(bars)
+    whole = store.load("1m", SYMBOLS, at("04:00"), at("16:00"))
+    assert rows(concat(handed["1m"])) == rows(whole)
+    for interval in ("5m", "1h"):
+        assert rows(concat(handed[interval])) == rows(aggregate(whole, interval))
+
+
+def test_a_symbol_added_mid_chunk_streams_only_bars_closing_after_it_joined(store):
+    feed = feed_for(store, intervals=("1m", "5m"))
+    list(feed.until(at("10:17")))
+    feed.add(["DDD"], after=at("10:17"))
+    handed = list(feed.until(at("10:40")))
+    later = {i: concat([b for b in handed if b.interval == i]) for i in ("1m", "5m")}
+    ddd = {i: b.take(b.code == b.symbols.index("DDD")) for i, b in later.items()}
+    assert ddd["1m"].ts[0] == utc(at("10:17"))
+    assert len(ddd["1m"]) == 23
+    # 10:15-10:20 began before DDD joined but closes after: it is DDD's first 5m bar
+    expected = [utc(at(f"10:{m}")) for m in ("15", "20", "25", "30", "35")]
+    assert list(ddd["5m"].ts) == expected
+    # and the bars of the others go on unchanged
+    assert len(later["1m"]) == 23 * 4
