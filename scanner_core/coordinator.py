@@ -145,7 +145,7 @@ class SessionCoordinator:
     def _replay_until(self, moment: dt.datetime) -> None:
         assert self._feed is not None
         for bars in self._feed.until(moment):
-            self.session.replay(bars)
+            self.session.replay(bars, session_end=self._feed.end)
             self.summary.bars += len(bars)
         self._set_time(moment)
 

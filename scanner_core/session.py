@@ -396,11 +396,15 @@ class SessionData:
         low: np.ndarray,
         close: np.ndarray,
         volume: np.ndarray,
+        *,
+        session_end: np.datetime64 | None = None,
     ) -> None:
         """Append one cross-section: the bars starting at ts of the columns in ``index``.
 
         Bars of columns not live in the session (not loaded, or removed) and bars with
         a NaN close are dropped. Raises ValueError for a ts not after the previous one.
+        The clock moves to the bars' close, or to ``session_end`` when that comes first
+        (the 15:30 bucket of an hourly grid closes at 16:00).
         """
         ts = np.datetime64(ts, "ns")
         frame = self._frame(interval)
@@ -429,9 +433,10 @@ class SessionData:
         for config, kernel in self._kernels.items():
             if config.interval == interval:
                 kernel.update(index, bar)
-        self.set_time(self._close_time(interval, ts).astype("datetime64[ns]"))
+        closes = self._close_time(interval, ts).astype("datetime64[ns]")
+        self.set_time(closes if session_end is None else min(closes, session_end))
 
-    def replay(self, bars: Bars) -> int:
+    def replay(self, bars: Bars, *, session_end: np.datetime64 | None = None) -> int:
         """Advance through Bars (sorted by ts) one cross-section at a time; the count."""
         column = self.index(bars.symbols)
         bounds = np.flatnonzero(bars.ts[1:] != bars.ts[:-1]) + 1
@@ -444,7 +449,13 @@ class SessionData:
             idx = column[bars.code[lo:hi]]
             known = idx >= 0
             cut = slice(lo, hi) if known.all() else np.arange(lo, hi)[known]
-            self.advance(bars.interval, bars.ts[lo], idx[known], *(f[cut] for f in fields))
+            self.advance(
+                bars.interval,
+                bars.ts[lo],
+                idx[known],
+                *(f[cut] for f in fields),
+                session_end=session_end,
+            )
         return len(starts)
 
     def _roll(self, interval: str) -> None:

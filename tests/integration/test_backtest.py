@@ -241,3 +241,28 @@ def test_the_clock_is_exchange_time(sample_store):
     first = dt.datetime.fromisoformat(coordinator.recorder.events[0]["time"])
     assert first.utcoffset() == dt.timedelta(hours=-5)
     assert first.strftime("%H:%M") == "10:00"
+
+
+def test_an_hourly_stream_ends_the_day_at_the_close_not_after(sample_store):
+    """The 15:30 bucket of the hourly grid is short: it closes, and the clock stops, at 16:00."""
+    clock: list[tuple[str, str]] = []
+
+    class Clock:
+        @hookimpl
+        def after_scan(self, context, result):
+            now = context.session_data.current_time.tz_convert(NY).strftime("%H:%M")
+            clock.append((context.current_time.strftime("%H:%M"), now))
+
+    config = session_config(
+        sample_store,
+        [movers(timeout_seconds=0, schedule={"interval": "30m", "start_time": "15:30"})],
+        start_date="2019-02-13",
+        end_date="2019-02-13",
+        streams=["1m", "1h"],
+    )
+    coordinator = SessionCoordinator(parse_config(config, "test.toml"))
+    coordinator.manager.pm.register(Clock())
+    coordinator.run()
+    assert clock == [("15:30", "15:30"), ("16:00", "16:00")]
+    hourly = coordinator.session.history("AAPL", "1h", 7)
+    assert len(hourly) == 7  # 09:30 .. 14:30 full hours and the short 15:30 bucket
