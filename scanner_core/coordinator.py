@@ -9,6 +9,7 @@ from pathlib import Path
 from attrs import define, field
 
 from scanner_core.aggregate import aggregate
+from scanner_core.bars import INTERVAL_MINUTES
 from scanner_core.calendar import TimeManager
 from scanner_core.config import SessionConfig
 from scanner_core.feed import DayFeed
@@ -82,7 +83,6 @@ class SessionCoordinator:
             known_symbols=lambda: self._known,
         )
         self.manager.pm.register(self.recorder, name="session-recorder")
-        self.intervals = [s for s in config.streams if s != "1d"] or ["1m"]
         self.summary = RunSummary()
         self._feed: DayFeed | None = None
         self._now: dt.datetime | None = None
@@ -117,13 +117,12 @@ class SessionCoordinator:
         tm = self.time_manager
         pre_start, open_ = tm.pre_market(day)
         _, close = tm.open_close(day)
-        self._feed = DayFeed(self.store, pre_start, close, self.intervals, open_=open_)
-        self._feed.add(self.session.symbols)
-        self._feed.add(self.config.symbols)
-        self._replay_until(open_)
         if first:
             self.session.add_symbols(self.config.symbols)
-            self.manager.setup_all(open_)
+            self.manager.setup_all(pre_start)
+        self._feed = DayFeed(self.store, pre_start, close, self._intervals(), open_=open_)
+        self._feed.add(self.session.symbols)
+        self._replay_until(open_)
         self.session.load_pending()
         self.manager.execute_pre_session_scans(open_)
         for when, names in self._due(open_, close):
@@ -134,6 +133,11 @@ class SessionCoordinator:
         if "1d" in self.config.streams:
             self._close_day(day)
         self._leave_session()
+
+    def _intervals(self) -> list[str]:
+        """Intraday intervals to stream: the configured ones and those indicators read."""
+        wanted = {"1m", *self.config.streams, *self.session.indicator_intervals} - {"1d"}
+        return sorted(wanted, key=INTERVAL_MINUTES.__getitem__)
 
     def _due(self, open_: dt.datetime, close: dt.datetime) -> list[tuple[dt.datetime, list[str]]]:
         """Scheduled runs of the day in (open, close], grouped by time, config order kept."""

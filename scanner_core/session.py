@@ -310,6 +310,11 @@ class SessionData:
             kernel = self._kernels[config] = kernel_for(config, self._width)
             self._warm(np.flatnonzero(self._live), [kernel])
 
+    @property
+    def indicator_intervals(self) -> frozenset[str]:
+        """The bar intervals registered indicators read, which the session must stream."""
+        return frozenset(config.interval for config in self._kernels)
+
     def add_requirements(self, requirements: dict, symbols: Sequence[str] | None = None) -> None:
         """Register a scanner's ``symbol_requirements`` (e.g. {"history": {"1d": 30}})."""
         self.requirements.add_requirements(requirements, symbols)

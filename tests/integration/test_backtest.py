@@ -16,8 +16,11 @@ from hypothesis import strategies as st
 from synthetic import synthetic_minutes
 
 from scanner_core import IndicatorConfig, hookimpl
+from scanner_core.aggregate import aggregate
+from scanner_core.bars import FIELDS
 from scanner_core.config import parse_config
 from scanner_core.coordinator import SessionCoordinator
+from scanner_core.indicators import kernel_for, session_ids
 from scanner_core.logs import configure_logging
 from scanner_core.store import BarStore
 
@@ -266,3 +269,22 @@ def test_an_hourly_stream_ends_the_day_at_the_close_not_after(sample_store):
     assert clock == [("15:30", "15:30"), ("16:00", "16:00")]
     hourly = coordinator.session.history("AAPL", "1h", 7)
     assert len(hourly) == 7  # 09:30 .. 14:30 full hours and the short 15:30 bucket
+
+
+def test_intervals_that_indicators_read_are_streamed_even_if_not_configured(sample_store):
+    """streams = ["1m"], but momentum reads 5m bars: they are built and streamed anyway."""
+    momentum = {"module": "momentum", "timeout_seconds": 0, "config": {"interval": "5m"}}
+    config = session_config(
+        sample_store, [momentum], streams=["1m"], start_date="2019-02-12", end_date="2019-02-13"
+    )
+    coordinator = run(config)
+    rsi = IndicatorConfig("rsi", 14, "5m")
+    bars = aggregate(coordinator.store.load("1m", ["AAPL"], None, "2019-02-13T21:00"), "5m")
+    kernel = kernel_for(rsi, 1)
+    kernel.warm(
+        np.array([0]), session_ids(bars.ts, "5m"), *(getattr(bars, f)[:, None] for f in FIELDS)
+    )
+    session = coordinator.session
+    assert session.history("AAPL", "5m", 1).ts[-1] == np.datetime64("2019-02-13T20:55")
+    col = session.index("AAPL")[0]
+    assert session.indicator(rsi).values[col] == pytest.approx(kernel.read().values[0], abs=1e-9)
