@@ -288,3 +288,7 @@ def test_intervals_that_indicators_read_are_streamed_even_if_not_configured(samp
     assert session.history("AAPL", "5m", 1).ts[-1] == np.datetime64("2019-02-13T20:55")
     col = session.index("AAPL")[0]
     assert session.indicator(rsi).values[col] == pytest.approx(kernel.read().values[0], abs=1e-9)
+    # momentum's daily SMA takes each day's bar at the close, though streams has no "1d"
+    closes = coordinator.store.load("1d", ["AAPL"], "2019-01-01", "2019-02-14").close
+    sma = session.indicator(IndicatorConfig("sma", 20, "1d")).values[col]
+    assert sma == pytest.approx(closes[-20:].mean(), abs=1e-9)
