@@ -27,20 +27,21 @@ def sh(*cmd: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_wheels_install_and_plugins_are_discovered(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     for project in (ROOT, *(ROOT / "scanner_plugins" / p for p in PLUGINS)):
+        # An sdist, then a wheel built from that sdist: a file missing from the sdist fails.
         # The dev environment already has the build backend; isolation would only re-fetch it.
         sh(
             sys.executable,
             "-m",
             "build",
-            "--wheel",
             "--no-isolation",
             "-o",
             wheels,
             project,
             cwd=tmp_path,
         )
-    built = sorted(w.name.split("-")[0] for w in wheels.glob("*.whl"))
-    assert built == sorted(["scanner_core", *(f"scanner_{p}" for p in PLUGINS)])
+    names = sorted(["scanner_core", *(f"scanner_{p}" for p in PLUGINS)])
+    assert sorted(w.name.split("-")[0] for w in wheels.glob("*.whl")) == names
+    assert sorted(s.name.split("-")[0] for s in wheels.glob("*.tar.gz")) == names
 
     venv = tmp_path / "venv"
     sh(sys.executable, "-m", "venv", venv, cwd=tmp_path)
