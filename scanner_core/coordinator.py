@@ -172,12 +172,13 @@ class SessionCoordinator:
             self.session.replay(daily)
 
     def _leave_session(self) -> None:
-        """Scanner-found symbols belong to the day that found them."""
+        """Scanner-found symbols belong to the day that found them, and so does the cap."""
         keep = set(self.config.symbols)
         for symbol in dict.fromkeys(self._found_today):
             if symbol not in keep:
                 self.session.leave_session(symbol, keep_tracking=symbol in self._universe)
         self._found_today.clear()
+        self.manager.session_cap.new_session()
 
     def _on_symbols(self, scanner: str, symbols: list[str], context: ScanContext) -> list[str]:
         """Add found symbols to the session, warmed up, and stream them from the next bar."""

@@ -58,6 +58,10 @@ class SessionSymbolCap:
                 dropped.append(symbol)
         return admitted, dropped
 
+    def new_session(self) -> None:
+        """Count afresh: a backtest's next trading day is a new session."""
+        self.added.clear()
+
 
 @frozen
 class CheckedResult:

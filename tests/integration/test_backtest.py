@@ -292,3 +292,12 @@ def test_intervals_that_indicators_read_are_streamed_even_if_not_configured(samp
     closes = coordinator.store.load("1d", ["AAPL"], "2019-01-01", "2019-02-14").close
     sma = session.indicator(IndicatorConfig("sma", 20, "1d")).values[col]
     assert sma == pytest.approx(closes[-20:].mean(), abs=1e-9)
+
+
+def test_the_session_cap_counts_each_trading_day_afresh(sample_store):
+    coordinator = run(session_config(sample_store, [movers()], max_session_symbols=2))
+    by_day: dict[str, set[str]] = {}
+    for event in coordinator.recorder.events:
+        by_day.setdefault(event["time"][:10], set()).update(event["added"])
+    assert max(len(added) for added in by_day.values()) == 2
+    assert sum(len(added) for added in by_day.values()) > 2
