@@ -236,7 +236,9 @@ def _validated(
     try:
         obj = load()
         validate_scanner_class(obj)
-    except Exception as exc:  # a plugin may fail in any way; report it and go on
+    # SystemExit too: a module that exits at import ("needs Python 3.12") must not end
+    # the listing or the session; only an interrupt passes.
+    except (Exception, SystemExit) as exc:
         return PluginInfo(name, dist, version, "failed", _reason(exc), value)
     return PluginInfo(name, dist, version, "ok", None, value, obj)
 

@@ -182,3 +182,10 @@ def test_required_plugins(requirement: str, expected: list[str]) -> None:
 def test_invalid_requirement_is_a_problem_not_a_crash() -> None:
     (problem,) = check_requirements(["scanner-gap>>1"])
     assert problem.startswith("invalid plugin requirement 'scanner-gap>>1'")
+
+
+def test_plugin_exiting_at_import_is_reported_and_does_not_end_the_process(tmp_path: Path) -> None:
+    (tmp_path / "exits.py").write_text('raise SystemExit("needs a newer numpy")\n')
+    info = load_plugin("exits.py", base_dir=tmp_path)
+    assert info.status == "failed"
+    assert info.reason == "SystemExit: needs a newer numpy"
