@@ -106,7 +106,8 @@ def _run_in_process(fn: ScanFn, context: ScanContext) -> ScanOutcome:
     start = time.perf_counter()
     try:
         value = fn(context)
-    except Exception as exc:
+    # SystemExit as in a forked child: a scan's sys.exit() fails that scan, not the session.
+    except (Exception, SystemExit) as exc:
         outcome = _error_outcome(exc, _ms_since(start), isolated=False)
         log.debug("%s raised:\n%s", context.scanner_name, outcome.traceback)
         return outcome

@@ -111,6 +111,16 @@ def test_exception_comes_back_as_type_message_and_traceback(timeout):
     assert outcome.isolated is (timeout is not None)
 
 
+@pytest.mark.parametrize("timeout", [None, 10.0])
+def test_scan_calling_sys_exit_is_a_failed_scan_not_the_end_of_the_session(timeout):
+    def exits(context: ScanContext) -> ScanResult:
+        raise SystemExit(3)
+
+    outcome = run_scan(exits, make_context(), timeout)
+    assert outcome.error == "SystemExit: 3"
+    assert outcome.isolated is (timeout is not None)
+
+
 def test_child_sees_parent_arrays_but_its_changes_stay_in_the_child():
     prices = np.arange(1_000_000, dtype=np.float64)
     state = {"registered": []}
