@@ -315,7 +315,7 @@ class ScannerManager:
         )
         result = checked.result
         self._log_result(name, result, cfg.timeout_seconds)
-        self.pm.hook.after_scan(context=context, result=result)
+        self._notify(name, "after_scan", context=context, result=result)
         added = self._process_scan_result(name, result, context)
         self.history.record(
             name,
@@ -370,8 +370,22 @@ class ScannerManager:
         added = self.on_symbols(name, symbols, context)
         added = symbols if added is None else list(added)
         if added:
-            self.pm.hook.symbols_added(context=context, symbols=added)
+            self._notify(name, "symbols_added", context=context, symbols=added)
         return added
+
+    def _notify(self, name: str, hook: str, **kwargs: Any) -> None:
+        """Call an observer hook; an observer that raises is logged, the scan still counts."""
+        try:
+            getattr(self.pm.hook, hook)(**kwargs)
+        except Exception as exc:  # an observer's bug must not stop the session
+            log.error(
+                "%s: %s hook raised %s: %s",
+                name,
+                hook,
+                type(exc).__name__,
+                exc,
+                extra={"scanner": name, "event": "hook_error", "hook": hook},
+            )
 
     def _skip(self, name: str, now: datetime) -> None:
         log.warning(

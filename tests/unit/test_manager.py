@@ -247,6 +247,35 @@ def test_callback_decides_which_symbols_were_added() -> None:
     assert timer.added == [("a", ["AA"])]
 
 
+def test_failing_observer_is_logged_and_every_scan_still_counts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class BrokenAlerts:
+        @hookimpl
+        def after_scan(self, context: ScanContext, result: ScanResult) -> None:
+            """Raises like an alert service that is down."""
+            raise ConnectionError("alert service down")
+
+        @hookimpl
+        def symbols_added(self, context: ScanContext, symbols: list[str]) -> None:
+            """Raises too."""
+            raise KeyError(symbols[0])
+
+    pm = ScannerPluginManager()
+    pm.register(BrokenAlerts(), name="alerts")
+    session = Session()
+    mgr = manager([local("a", ["A"]), local("b", ["B"])], session, plugin_manager=pm)
+    mgr.load_scanners()
+    mgr.setup_all()
+    with caplog.at_level(logging.ERROR, logger="scanner"):
+        results = mgr.execute_pre_session_scans()
+    assert [r.symbols for r in results.values()] == [["A"], ["B"]]
+    assert session.calls == [("a", ["A"]), ("b", ["B"])]
+    assert [(r.scanner, r.symbols_added) for r in mgr.history.records] == [("a", 1), ("b", 1)]
+    assert "a: after_scan hook raised ConnectionError: alert service down" in caplog.text
+    assert "b: symbols_added hook raised KeyError: 'B'" in caplog.text
+
+
 def test_misspelled_observer_hook_is_reported(caplog: pytest.LogCaptureFixture) -> None:
     class Typo:
         @hookimpl
