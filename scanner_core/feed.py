@@ -82,12 +82,16 @@ class DayFeed:
             bars = self._pending[interval]
             if bars is None or not len(bars):
                 continue
-            # the day's last bucket (15:30-16:00 of an hourly grid) closes with the session
-            span = np.timedelta64(INTERVAL_MINUTES[interval], "m")
-            cut = int(np.searchsorted(np.minimum(bars.ts + span, self.end), horizon, "right"))
+            cut = int(np.searchsorted(self._closes(bars), horizon, "right"))
             if cut:
                 self._pending[interval] = bars.take(slice(cut, None))
                 yield bars.take(slice(0, cut))
+
+    def _closes(self, bars: Bars) -> np.ndarray:
+        """When each bar closes: its end, or the session's end for the day's last bucket
+        (15:30-16:00 of an hourly grid)."""
+        span = np.timedelta64(INTERVAL_MINUTES[bars.interval], "m")
+        return np.minimum(bars.ts + span, self.end)
 
     def _chunk_start(self) -> np.datetime64:
         """Start of the chunk most recently read."""
@@ -101,7 +105,7 @@ class DayFeed:
         for interval in self.intervals:
             new = minutes if interval == "1m" else aggregate(minutes, interval)
             if horizon is not None:
-                new = new.take(new.ts + np.timedelta64(INTERVAL_MINUTES[interval], "m") > horizon)
+                new = new.take(self._closes(new) > horizon)
             if not len(new):
                 continue
             pending = self._pending[interval]

@@ -73,3 +73,12 @@ def test_a_symbol_added_mid_chunk_streams_only_bars_closing_after_it_joined(stor
     assert list(ddd["5m"].ts) == expected
     # and the bars of the others go on unchanged
     assert len(later["1m"]) == 23 * 4
+
+
+def test_a_symbol_added_at_the_close_gets_no_bar_the_close_already_ended(store):
+    # 15:30-16:00 of the hourly grid closed at 16:00: handed on to the others already,
+    # it must not reach a symbol that joins at 16:00 as a new bar (it would be out of order)
+    feed = feed_for(store, intervals=("1m", "1h"))
+    list(feed.until(at("16:00")))
+    feed.add(["DDD"], after=at("16:00"))
+    assert list(feed.until(at("16:00"))) == []
