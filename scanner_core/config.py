@@ -7,9 +7,10 @@ import enum
 import json
 import re
 import tomllib
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
@@ -398,14 +399,42 @@ def _checked(attribute: attrs.Attribute, inner: Callable[[Any, type], Any]) -> C
     return structure
 
 
+def _is_sequence_type(type_: Any) -> bool:
+    """Whether a field holds a list or tuple (optional or not)."""
+    if type_ in (list, tuple) or get_origin(type_) in (list, tuple):
+        return True
+    return get_origin(type_) in (Union, types.UnionType) and any(
+        map(_is_sequence_type, get_args(type_))
+    )
+
+
+def _listed(inner: Callable[[Any, type], Any]) -> Callable[[Any, type], Any]:
+    """A sequence field's structure hook that refuses a string or a table.
+
+    Both are iterable, so without this ``symbols = "AAPL"`` would pass as A, A, P, L.
+    """
+
+    def structure(value: Any, type_: type) -> Any:
+        if isinstance(value, str | bytes | Mapping):
+            raise Invalid("a list", value)
+        return inner(value, type_)
+
+    return structure
+
+
 def _attrs_hook_factory(converter: cattrs.Converter) -> Callable[[type], Callable]:
     def factory(cls: type) -> Callable:
         attrs.resolve_types(cls)
-        overrides = {
-            a.name: override(struct_hook=_checked(a, converter.get_structure_hook(a.type)))
-            for a in attrs.fields(cls)
-            if a.validator is not None
-        }
+        overrides = {}
+        for a in attrs.fields(cls):
+            if a.validator is None and not _is_sequence_type(a.type):
+                continue
+            hook = converter.get_structure_hook(a.type)
+            if _is_sequence_type(a.type):
+                hook = _listed(hook)
+            if a.validator is not None:
+                hook = _checked(a, hook)
+            overrides[a.name] = override(struct_hook=hook)
         return make_dict_structure_fn(cls, converter, **overrides)
 
     return factory

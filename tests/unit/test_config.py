@@ -246,6 +246,21 @@ BAD = [
         "scanners[0].max_symbols",
         "got 2.5, expected a whole number",
     ),
+    # A string or a table where a list belongs is an error, never split into its items.
+    (".toml", 'symbols = "AAPL"\n', "symbols", "got 'AAPL', expected a list"),
+    (".toml", '[universe]\nsymbols = "MSFT"\n', "universe.symbols", "got 'MSFT', expected a list"),
+    (
+        ".json",
+        '{"scanners": {"module": "gap"}}',
+        "scanners",
+        "got {'module': 'gap'}, expected a list",
+    ),
+    (
+        ".yaml",
+        "scanners:\n  - module: gap\n    schedule: {days_of_week: Mon}\n",
+        "scanners[0].schedule.days_of_week",
+        "got 'Mon', expected a list",
+    ),
 ]
 
 
