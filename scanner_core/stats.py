@@ -17,6 +17,7 @@ import numpy as np
 from attrs import define, field, frozen
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from scanner_core.execution import TIMEOUT
 
@@ -124,9 +125,12 @@ def _summarize(records: list[ScanRecord]) -> dict[str, Any]:
 
 
 def stats_table(stats: dict[str, Any], title: str = "Scanner stats") -> Table:
-    """A rich table of get_scanner_stats() output: one row per scanner, a total, last errors."""
+    """A rich table of get_scanner_stats() output: one row per scanner, a total, last errors.
+
+    Names, errors and the title are plain text: a '[/x]' in them is shown, not read as markup.
+    """
     table = Table(
-        title=title,
+        title=Text(title),
         caption=_last_errors(stats["by_scanner"]),
         caption_justify="left",
         box=box.SIMPLE_HEAD,
@@ -138,7 +142,7 @@ def stats_table(stats: dict[str, Any], title: str = "Scanner stats") -> Table:
     for heading in (*numeric, "skipped"):
         table.add_column(heading, justify="right", no_wrap=True)
     for name, row in stats["by_scanner"].items():
-        table.add_row(name, *_cells(row["scans"], row))
+        table.add_row(Text(name), *_cells(row["scans"], row))
     table.add_section()
     table.add_row("all", *_cells(stats["total_scans"], stats), style="bold")
     return table
@@ -157,10 +161,10 @@ def _cells(scans: int, row: dict[str, Any]) -> list[str]:
     ]
 
 
-def _last_errors(by_scanner: dict[str, dict[str, Any]]) -> str | None:
+def _last_errors(by_scanner: dict[str, dict[str, Any]]) -> Text | None:
     lines = [
         f"{name} last error: {row['last_error']}"
         for name, row in by_scanner.items()
         if row["last_error"]
     ]
-    return "\n".join(lines) or None
+    return Text("\n".join(lines)) if lines else None

@@ -98,3 +98,16 @@ def test_stats_command_json_and_bad_file(history, tmp_path):
     assert json.loads(result.output)["by_scanner"]["gap"]["scans"] == 4
     missing = CliRunner().invoke(main, ["stats", str(tmp_path / "none.json")])
     assert missing.exit_code == 1 and "none.json: cannot read stats" in missing.output
+
+
+def test_stats_command_prints_brackets_in_names_and_errors_as_written(tmp_path):
+    history = ScanHistory()
+    history.record("mom[/v2]", OPEN, error="ValueError: no bars in [/data/store]")
+    history.record("[bold]gap", OPEN)
+    path = tmp_path / "stats[red].json"
+    history.to_json(path)
+    result = CliRunner().invoke(main, ["stats", str(path)], terminal_width=120)
+    assert result.exit_code == 0, result.output
+    assert "mom[/v2] last error: ValueError: no bars in [/data/store]" in result.output
+    assert "[bold]gap" in result.output
+    assert "stats[red].json" in result.output
