@@ -6,13 +6,13 @@ time row, so advancing writes contiguous memory. Symbols are columns, added once
 and never moved, so an index taken from ``index()`` stays valid all session.
 
 Time: ``current_time`` is the close of the newest bar advanced (an intraday bar
-closes ``interval`` after its start; a daily bar at the end of its date). Only bars
-closed at or before it are visible, in memory and in whatever is loaded from the
-store. A symbol warmed up mid-session gets its indicator state rebuilt from the
-store up to that time; bars advanced afterwards continue it. A symbol that leaves
-(``leave_session``) stops receiving bars; when it rejoins it is warmed up again to
-the current time, and only bars after that time reach it, so bars it missed are
-never replayed as new ones.
+closes ``interval`` after its start, or at the session's end when that comes first;
+a daily bar at the end of its date). Only bars closed at or before it are visible,
+in memory and in whatever is loaded from the store. A symbol warmed up mid-session
+gets its indicator state rebuilt from the store up to that time; bars advanced
+afterwards continue it. A symbol that leaves (``leave_session``) stops receiving
+bars; when it rejoins it is warmed up again to the current time, and only bars
+after that time reach it, so bars it missed are never replayed as new ones.
 
 Reads are kept until what they depend on changes: several scanners scanning at one
 clock tick share one computation of each indicator and bar field, and a daily
@@ -179,6 +179,8 @@ class SessionData:
         self._before: dict[str, np.ndarray] = {}
         self._kernels: dict[IndicatorConfig, Kernel] = {}
         self._now: np.datetime64 | None = None
+        #: The latest session end ``advance`` was given: bars starting before it close by it.
+        self._session_end: np.datetime64 | None = None
         self._days = _LocalDays(tz)
         #: Bumped when symbols are added or become live or not: what every read masks by.
         self._members = 0
@@ -387,7 +389,11 @@ class SessionData:
             return None
         minutes = INTERVAL_MINUTES[interval]
         if minutes:
-            return self._now - np.timedelta64(minutes, "m") + np.timedelta64(1, "ns")
+            ended = self._now - np.timedelta64(minutes, "m") + np.timedelta64(1, "ns")
+            # the day's short last bucket (15:30-16:00 of an hourly grid) closed with the session
+            if self._session_end is not None and self._session_end <= self._now:
+                return max(ended, self._session_end)
+            return ended
         local = pd.Timestamp(self._now).tz_localize("UTC").tz_convert(self.tz)
         return np.datetime64(local.date(), "D").astype("datetime64[ns]")
 
@@ -439,7 +445,11 @@ class SessionData:
             if config.interval == interval:
                 kernel.update(index, bar)
         closes = self._close_time(interval, ts).astype("datetime64[ns]")
-        self.set_time(closes if session_end is None else min(closes, session_end))
+        if session_end is not None:
+            session_end = np.datetime64(session_end, "ns")
+            self._session_end = session_end
+            closes = min(closes, session_end)
+        self.set_time(closes)
 
     def replay(self, bars: Bars, *, session_end: np.datetime64 | None = None) -> int:
         """Advance through Bars (sorted by ts) one cross-section at a time; the count."""

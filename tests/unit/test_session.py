@@ -8,6 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from scanner_core.aggregate import aggregate
 from scanner_core.bars import FIELDS, Bars
 from scanner_core.indicators import Bar, IndicatorConfig, kernel_for, session_ids
 from scanner_core.session import SessionData, _LocalDays
@@ -369,3 +370,20 @@ def test_local_day_of_an_instant_equals_a_fresh_time_zone_conversion(minutes):
     for m in minutes:
         at = _YEAR_START + m * MINUTE
         assert days.session(at) == session_ids(np.array([at]), "1m")[0], at
+
+
+def test_symbol_added_at_the_session_end_sees_the_short_last_bucket():
+    # hourly buckets 09:30 and 10:30 of a session ending at 11:00: the second closes at 11:00
+    end = T0 + 90 * MINUTE
+    hourly = aggregate(make_bars(["A", "B"], 90, seed=4), "1h")
+    s = SessionData(FakeStore(hourly))
+    sma = IndicatorConfig("sma", 2, "1h")
+    s.add_symbols(["A"])
+    s.add_indicator(None, sma)
+    s.replay(hourly.take(hourly.code == 0), session_end=end)
+    assert s.current_time.tz_convert(None).to_datetime64() == end
+    s.add_symbol("B")
+    b = hourly.for_symbol("B")
+    assert list(s.history("B", "1h").ts) == list(b.ts)
+    assert s.latest("close", "1h")[s.index("B")[0]] == b.close[-1]
+    assert s.indicator(sma).values[s.index("B")[0]] == pytest.approx(b.close.mean())
