@@ -178,7 +178,8 @@ class ScannerManager:
             log.info("Setting up: %s", name, extra={"scanner": name, "event": "setup"})
             try:
                 ok = self._hook(name, "setup")(context=self._context(name, now))
-            except Exception as exc:  # a scanner's own bug must not stop the session
+            # SystemExit too: a setup() that exits must not end the session either.
+            except (Exception, SystemExit) as exc:
                 self._fail(name, f"setup raised {type(exc).__name__}: {exc}", drop=True)
                 continue
             if ok is False:

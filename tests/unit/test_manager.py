@@ -276,6 +276,26 @@ def test_failing_observer_is_logged_and_every_scan_still_counts(
     assert "b: symbols_added hook raised KeyError: 'B'" in caplog.text
 
 
+def test_setup_calling_sys_exit_leaves_that_scanner_out(tmp_path: Path) -> None:
+    path = tmp_path / "exits.py"
+    path.write_text(
+        "import sys\n"
+        "from scanner_core import BaseScanner\n"
+        "class Exits(BaseScanner):\n"
+        "    def setup(self, context):\n"
+        "        sys.exit('no licence')\n"
+        "    def scan(self, context):\n"
+        "        raise AssertionError('never scanned')\n"
+    )
+    session = Session()
+    mgr = manager([cfg("exits", str(path)), local("ok", ["OK"])], session)
+    mgr.load_scanners()
+    assert mgr.setup_all() == ["ok"]
+    assert mgr.problems == ["exits: setup raised SystemExit: no licence"]
+    mgr.execute_pre_session_scans()
+    assert session.calls == [("ok", ["OK"])]
+
+
 def test_misspelled_observer_hook_is_reported(caplog: pytest.LogCaptureFixture) -> None:
     class Typo:
         @hookimpl
