@@ -229,8 +229,11 @@ class BarStore:
             stamp = pd.Timestamp(value)
             return np.datetime64(stamp if daily else stamp.tz_localize(self.tz).tz_convert(None))
         stamp = pd.Timestamp(value)
-        if stamp.tz is not None:
-            stamp = stamp.tz_convert(self.tz).tz_localize(None) if daily else stamp.tz_convert(None)
+        if stamp.tz is not None and daily:
+            # a daily bar is its whole date: a moment on that date bounds as the date does
+            stamp = stamp.tz_convert(self.tz).tz_localize(None).normalize()
+        elif stamp.tz is not None:
+            stamp = stamp.tz_convert(None)
         return np.datetime64(stamp.to_datetime64(), "ns")
 
 

@@ -122,6 +122,18 @@ def test_daily_bars_partition_by_year_and_query_by_date(tmp_path):
     assert store.symbols() == ["A"] and store.symbols("1d") == ["A"]
 
 
+def test_daily_query_by_a_moment_goes_by_its_exchange_date(tmp_path):
+    store = BarStore(tmp_path)
+    days = np.array(["2019-02-11", "2019-02-12", "2019-02-13"], "datetime64[ns]")
+    store.write(Bars("1d", ("A",), np.zeros(3, np.int32), days, *(np.arange(3.0) for _ in FIELDS)))
+    # 10:00 New York on the 12th (15:00 UTC): the 12th's daily bar is not over yet
+    moment = pd.Timestamp("2019-02-12 10:00", tz=NY)
+    np.testing.assert_array_equal(store.load("1d", end=moment).ts, days[:1])
+    np.testing.assert_array_equal(store.load("1d", start=moment).ts, days[1:])
+    late = pd.Timestamp("2019-02-12 23:30", tz=NY)  # already the 13th in UTC
+    np.testing.assert_array_equal(store.load("1d", end=late.tz_convert("UTC")).ts, days[:1])
+
+
 def test_local_ns_follows_daylight_saving():
     winter = np.array(["2019-02-11T14:30"], "datetime64[ns]")
     summer = np.array(["2019-07-11T13:30"], "datetime64[ns]")
