@@ -24,6 +24,8 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, override
 
+from scanner_core.bars import INTERVAL_MINUTES
+
 WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"^([1-9][0-9]*)([smh])$")
@@ -207,6 +209,22 @@ class ScannerSchedule:
         return None if self.interval is None else duration_seconds(self.interval)
 
 
+def _valid_history(_inst: Any, attribute: attrs.Attribute, history: dict[str, int]) -> None:
+    for interval, bars in history.items():
+        at = f"{attribute.name}.{interval}"
+        if interval not in INTERVAL_MINUTES:
+            raise Invalid(f"a bar interval ({', '.join(INTERVAL_MINUTES)})", interval, at)
+        if bars < 0:
+            raise Invalid("a bar count >= 0", bars, at)
+
+
+@frozen(kw_only=True)
+class SymbolRequirements:
+    """History a scanner needs per interval beyond its indicators', e.g. {"1d": 30} bars."""
+
+    history: dict[str, int] = field(factory=dict, validator=_valid_history)
+
+
 def _default_name(config: ScannerConfig) -> str:
     return config.module
 
@@ -224,7 +242,7 @@ class ScannerConfig:
     pre_session: bool = False
     schedule: ScannerSchedule = field(factory=ScannerSchedule)
     config: dict[str, Any] = field(factory=dict)
-    symbol_requirements: dict[str, Any] = field(factory=dict)
+    symbol_requirements: SymbolRequirements = field(factory=SymbolRequirements)
     # 0 turns the timeout off: the scan then runs in the session's process, with no fork.
     timeout_seconds: float | None = field(
         default=30.0,

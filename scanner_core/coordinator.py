@@ -64,6 +64,11 @@ class SessionCoordinator:
             raise ValueError(f"mode {config.mode!r} is not supported by the backtest coordinator")
         if config.start_date is None or config.end_date is None:
             raise ValueError("a backtest needs start_date and end_date")
+        if not config.data.store.is_dir():
+            raise ValueError(
+                f"data.store: no bar store at {config.data.store}"
+                " (import bars with `scanner data import PATH --store DIR`)"
+            )
         self.config = config
         self.time_manager = TimeManager(config.calendar, mode="backtest")
         self.store = BarStore(config.data.store)
@@ -118,6 +123,11 @@ class SessionCoordinator:
         pre_start, open_ = tm.pre_market(day)
         _, close = tm.open_close(day)
         if first:
+            for scanner in self.config.scanners:
+                if scanner.enabled and scanner.symbol_requirements.history:
+                    self.session.add_requirements(
+                        {"history": dict(scanner.symbol_requirements.history)}
+                    )
             self.session.add_symbols(self.config.symbols)
             self.manager.setup_all(pre_start)
         self._feed = DayFeed(self.store, pre_start, close, self._intervals(), open_=open_)

@@ -413,11 +413,14 @@ class ScannerManager:
 
     def _stop_workers(self, pool: ThreadPoolExecutor) -> None:
         """Wait for running scans as long as their turns may last, hand on their results."""
+        # tuple() copies the set in one step: workers discard from it while we look.
         limits = [
-            self._turn_limit(self._loaded[n].config) for n in self._running if n in self._loaded
+            self._turn_limit(self._loaded[n].config)
+            for n in tuple(self._running)
+            if n in self._loaded
         ]
         if not self.wait_idle(None if None in limits else max(limits, default=0.0) + 1.0):
-            still = sorted(self._running)
+            still = sorted(tuple(self._running))
             log.warning(
                 "Scans still running at shutdown, results dropped: %s",
                 ", ".join(still),

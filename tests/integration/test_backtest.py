@@ -301,3 +301,22 @@ def test_the_session_cap_counts_each_trading_day_afresh(sample_store):
         by_day.setdefault(event["time"][:10], set()).update(event["added"])
     assert max(len(added) for added in by_day.values()) == 2
     assert sum(len(added) for added in by_day.values()) > 2
+
+
+def test_a_scanners_symbol_requirements_reach_the_warm_up(sample_store):
+    config = session_config(
+        sample_store,
+        [movers(symbol_requirements={"history": {"1d": 120}})],
+        start_date="2019-02-11",
+        end_date="2019-02-11",
+    )
+    coordinator = run(config)
+    assert coordinator.session.requirements.needs()["1d"].bars == 120
+    # a symbol's history without a count reaches as far back as the requirement
+    assert len(coordinator.session.history("AAPL", "1d")) >= 120
+
+
+def test_a_missing_store_is_one_clear_error(tmp_path):
+    config = session_config(tmp_path / "nowhere", [movers()])
+    with pytest.raises(ValueError, match=r"data.store: no bar store at .*nowhere"):
+        SessionCoordinator(parse_config(config, "test.toml"))

@@ -383,3 +383,20 @@ def test_timeout_zero_means_no_timeout_and_negative_is_an_error():
     assert str(info.value) == (
         "s.toml: scanners[0].timeout_seconds: got -1, expected a number >= 0 (0: no timeout)"
     )
+
+
+@pytest.mark.parametrize(
+    ("history", "line"),
+    [
+        ({"1d": "lots"}, "symbol_requirements.history.1d: got 'lots', expected a whole number"),
+        ({"2d": 3}, "symbol_requirements.history.2d: got '2d', expected a bar interval"),
+        ({"1d": -1}, "symbol_requirements.history.1d: got -1, expected a bar count >= 0"),
+    ],
+)
+def test_symbol_requirements_are_typed(history, line):
+    good = {"scanners": [{"module": "gap", "symbol_requirements": {"history": {"1d": 30}}}]}
+    assert parse_config(good).scanners[0].symbol_requirements.history == {"1d": 30}
+    bad = {"scanners": [{"module": "gap", "symbol_requirements": {"history": history}}]}
+    with pytest.raises(ConfigError) as info:
+        parse_config(bad, "s.toml")
+    assert str(info.value).startswith(f"s.toml: scanners[0].{line}")
