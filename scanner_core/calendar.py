@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
+from functools import cache, cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -96,6 +96,23 @@ class TimeManager:
     def after_hours(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
         """The close to 20:00 exchange time."""
         return self.open_close(day)[1], self.combine(day, AFTER_HOURS_END)
+
+    def streamed(self, ts: np.ndarray) -> np.ndarray:
+        """For UTC bar starts (datetime64), True from a session's pre-market start to its close.
+
+        These are the bars a session streams; after-hours bars, bars after an early close
+        and bars on days the exchange is shut are not.
+        """
+        seconds = ts.astype("datetime64[s]").astype(np.int64)
+        day = np.searchsorted(self._pre_starts, seconds, side="right") - 1
+        known = day >= 0
+        return known & (seconds < self._closes[np.maximum(day, 0)])
+
+    @cached_property
+    def _pre_starts(self) -> np.ndarray:
+        start = dt.timedelta(hours=PRE_MARKET_START.hour, minutes=PRE_MARKET_START.minute)
+        local = pd.DatetimeIndex(self._days.astype("datetime64[ns]")) + start
+        return local.tz_localize(self.tz).tz_convert("UTC").asi8 // 10**9
 
     def window(self, moment: dt.datetime) -> Window:
         """Which market window a moment falls in; 'closed' on non-session days and overnight."""

@@ -561,14 +561,23 @@ class SessionData:
         if self.store is None or end is None or self._now is None:
             return empty_bars(interval, tuple(symbols))
         start = history_start(pd.Timestamp(self._now), interval, need, self._sessions(), self.tz)
-        bars = self.store.load(interval, list(symbols), start, end)
+        bars = self._streamed(self.store.load(interval, list(symbols), start, end))
         if len(bars) or INTERVAL_MINUTES[interval] <= 1:
             return bars
         # Coarser intraday bars are built from 1-minute bars, as the live feed builds them;
         # a bucket still open at ``end`` is not a closed bar yet, so it is left out.
-        minutes = self.store.load("1m", list(symbols), start, self._horizon("1m"))
+        minutes = self._streamed(self.store.load("1m", list(symbols), start, self._horizon("1m")))
         coarse = aggregate(minutes, interval, tz=self.tz)
         return coarse.take(coarse.ts < end)
+
+    def _streamed(self, bars: Bars) -> Bars:
+        """Only the intraday bars a session streams (pre-market start to close), so a
+        symbol warmed up from the store matches one that was streamed all along."""
+        streamed = getattr(self._sessions(), "streamed", None)
+        if streamed is None or not INTERVAL_MINUTES[bars.interval] or not len(bars):
+            return bars
+        keep = streamed(bars.ts)
+        return bars if keep.all() else bars.take(keep)
 
     def _history(
         self, interval: str, symbols: Sequence[str], end: np.datetime64 | None

@@ -8,6 +8,7 @@ import logging
 import shutil
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,10 +19,13 @@ from synthetic import synthetic_minutes
 from scanner_core import IndicatorConfig, hookimpl
 from scanner_core.aggregate import aggregate
 from scanner_core.bars import FIELDS
+from scanner_core.calendar import TimeManager
 from scanner_core.config import parse_config
 from scanner_core.coordinator import SessionCoordinator
+from scanner_core.feed import DayFeed
 from scanner_core.indicators import kernel_for, session_ids
 from scanner_core.logs import configure_logging
+from scanner_core.session import SessionData
 from scanner_core.store import BarStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -320,3 +324,33 @@ def test_a_missing_store_is_one_clear_error(tmp_path):
     config = session_config(tmp_path / "nowhere", [movers()])
     with pytest.raises(ValueError, match=r"data.store: no bar store at .*nowhere"):
         SessionCoordinator(parse_config(config, "test.toml"))
+
+
+def test_warm_up_skips_bars_a_session_never_streams(tmp_path):
+    """An after-hours bar in the store must not reach a symbol warmed up the next day."""
+    store = BarStore(tmp_path)
+    store.write(synthetic_minutes("2019-03-11", ["AAA", "BBB"], seed=3))
+    store.write(synthetic_minutes("2019-03-12", ["AAA", "BBB"], seed=4))
+    late = synthetic_minutes("2019-03-11", ["BBB"], seed=5, minutes=1)
+    store.write(attrs.evolve(late, ts=late.ts + np.timedelta64(7 * 60, "m"), close=late.close * 3))
+    sma = IndicatorConfig("sma", 60, "1m")
+    tm = TimeManager()
+
+    def streamed_all_along() -> float:
+        session = SessionData(store, calendar=tm)
+        session.set_time(pd.Timestamp("2019-03-11 04:00", tz=NY))
+        session.add_indicator(None, sma)
+        session.add_symbols(["AAA", "BBB"])
+        for day, until in (("2019-03-11", "16:00"), ("2019-03-12", "09:40")):
+            date = dt.date.fromisoformat(day)
+            feed = DayFeed(store, tm.pre_market(date)[0], tm.open_close(date)[1], ["1m"])
+            feed.add(["AAA", "BBB"])
+            for bars in feed.until(pd.Timestamp(f"{day} {until}", tz=NY)):
+                session.replay(bars)
+        return session.indicator(sma).values[session.index("BBB")[0]]
+
+    joined = SessionData(store, calendar=tm)
+    joined.set_time(pd.Timestamp("2019-03-12 09:40", tz=NY))
+    joined.add_indicator(None, sma)
+    joined.add_symbols(["BBB"])
+    assert joined.indicator(sma).values[0] == pytest.approx(streamed_all_along(), abs=1e-9)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from scanner_core.calendar import TimeManager
@@ -116,3 +117,20 @@ def test_live_clock_is_the_wall_clock() -> None:
 def test_bad_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="expected 'backtest' or 'live'"):
         TimeManager(mode="paper")  # type: ignore[arg-type]
+
+
+def test_streamed_bars_run_from_the_pre_market_start_to_the_close():
+    tm = TimeManager()
+    starts = {
+        "2019-02-11T08:59": False,  # 03:59 New York
+        "2019-02-11T09:00": True,  # 04:00, pre-market
+        "2019-02-11T20:59": True,  # 15:59, the last regular minute
+        "2019-02-11T21:00": False,  # 16:00, after hours
+        "2018-07-03T16:59": True,  # 12:59 on an early-close day
+        "2018-07-03T17:00": False,  # 13:00, after that close
+        "2019-02-18T15:00": False,  # Presidents Day
+        "2019-03-11T08:00": True,  # 04:00 EDT after the DST change
+        "2019-03-11T07:59": False,
+    }
+    ts = np.array(list(starts), dtype="datetime64[ns]")
+    assert tm.streamed(ts).tolist() == list(starts.values())
