@@ -18,7 +18,7 @@ from scanner_core.plugins import ScannerPluginManager
 from scanner_core.recorder import SessionRecorder
 from scanner_core.scanner import ScanContext
 from scanner_core.session import SessionData
-from scanner_core.store import BarStore
+from scanner_core.store import BarStore, concat
 
 log = logging.getLogger("scanner.session")
 
@@ -131,7 +131,7 @@ class SessionCoordinator:
             self.session.add_symbols(self.config.symbols)
             self.manager.setup_all(pre_start)
         self._feed = DayFeed(self.store, pre_start, close, self._intervals(), open_=open_)
-        self._feed.add(self.session.symbols)
+        self._feed.add(self.session.streamed_symbols)
         self._replay_until(open_)
         self.session.load_pending()
         self.manager.execute_pre_session_scans(open_)
@@ -170,16 +170,23 @@ class SessionCoordinator:
             self.session.set_time(moment)
 
     def _close_day(self, day: dt.date) -> None:
-        """Hand on the day's daily bar (stored, or built from its minutes) at the close."""
-        live = list(self.session.symbols)
-        daily = self.store.load("1d", live, start=day, end=day + dt.timedelta(days=1))
-        if not len(daily):
-            _, close = self.time_manager.open_close(day)
-            pre_start, _ = self.time_manager.pre_market(day)
-            minutes = self.store.load("1m", live, start=pre_start, end=close)
-            daily = aggregate(minutes, "1d")
-        if len(daily):
-            self.session.replay(daily)
+        """Hand on the day's daily bars at the close: stored ones, else built from minutes.
+
+        A symbol without a stored daily bar gets one from its regular-session minutes,
+        as a vendor's daily bar covers the regular session only.
+        """
+        symbols = self.session.streamed_symbols
+        stored = self.store.load("1d", symbols, start=day, end=day + dt.timedelta(days=1))
+        have = {stored.symbols[c] for c in set(stored.code.tolist())}
+        missing = [s for s in symbols if s not in have]
+        parts = [stored] if len(stored) else []
+        if missing:
+            open_, close = self.time_manager.open_close(day)
+            built = aggregate(self.store.load("1m", missing, start=open_, end=close), "1d")
+            if len(built):
+                parts.append(built)
+        if parts:
+            self.session.replay(concat(parts) if len(parts) > 1 else parts[0])
 
     def _leave_session(self) -> None:
         """Scanner-found symbols belong to the day that found them, and so does the cap."""

@@ -170,7 +170,8 @@ class SessionData:
         self._column: dict[str, int] = {}
         self._in_session = np.zeros(symbol_capacity, bool)
         self._live = np.zeros(symbol_capacity, bool)
-        self._pending: list[int] = []
+        #: Columns tracked but not loaded yet, in the order they were tracked.
+        self._pending: dict[int, None] = {}
         self._frames: dict[str, _Frame] = {}
         #: per interval: first frame row a column owns, last row it had a bar (-1: none)
         self._since: dict[str, np.ndarray] = {}
@@ -209,15 +210,26 @@ class SessionData:
         names = [symbols] if isinstance(symbols, str) else list(symbols)
         return np.array([self._column.get(s, -1) for s in names], dtype=np.intp)
 
+    @property
+    def streamed_symbols(self) -> list[str]:
+        """Tracked symbols that take bars: loaded, or waiting for their lazy load.
+
+        Symbols that left the session without staying in the universe are not among them.
+        """
+        n = len(self._symbols)
+        wanted = self._live[:n].copy()
+        wanted[list(self._pending)] = True
+        return [self._symbols[c] for c in np.flatnonzero(wanted).tolist()]
+
     def in_session(self) -> np.ndarray:
         """True for tracked symbols that are in the session."""
         return self._in_session[: len(self._symbols)].copy()
 
     def track(self, symbols: Iterable[str]) -> None:
         """Add symbols to the scan universe; their history loads when first read."""
-        for col in self._columns(symbols):
-            if not self._live[col] and col not in self._pending:
-                self._pending.append(col)
+        for col in self._columns(symbols).tolist():
+            if not self._live[col]:
+                self._pending[col] = None
 
     def add_symbol(self, symbol: str) -> bool:
         """Bring a symbol into the session, warmed up; False if it already was in it."""
@@ -622,7 +634,7 @@ class SessionData:
     def _load_pending(self) -> None:
         """Warm up the universe tracked so far (the lazy load a first read triggers)."""
         if self._pending:
-            cols, self._pending = np.array(self._pending, np.intp), []
+            cols, self._pending = np.fromiter(self._pending, np.intp), {}
             self._warm(cols[~self._live[cols]])
 
     def _warm(self, cols: np.ndarray, kernels: list[Kernel] | None = None) -> None:

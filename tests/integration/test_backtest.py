@@ -18,7 +18,7 @@ from synthetic import synthetic_minutes
 
 from scanner_core import IndicatorConfig, hookimpl
 from scanner_core.aggregate import aggregate
-from scanner_core.bars import FIELDS
+from scanner_core.bars import FIELDS, Bars
 from scanner_core.calendar import TimeManager
 from scanner_core.config import parse_config
 from scanner_core.coordinator import SessionCoordinator
@@ -354,3 +354,32 @@ def test_warm_up_skips_bars_a_session_never_streams(tmp_path):
     joined.add_indicator(None, sma)
     joined.add_symbols(["BBB"])
     assert joined.indicator(sma).values[0] == pytest.approx(streamed_all_along(), abs=1e-9)
+
+
+def test_symbols_without_a_stored_daily_bar_get_one_from_their_minutes(tmp_path):
+    store = BarStore(tmp_path / "store")
+    minutes = synthetic_minutes("2019-03-12", ["AAA", "BBB"], seed=9)
+    store.write(minutes)
+    daily_aaa = Bars(
+        "1d",
+        ("AAA",),
+        np.zeros(1, np.int32),
+        np.array(["2019-03-12"], "datetime64[ns]"),
+        *(np.array([v]) for v in (1.0, 2.0, 0.5, 1.5, 7.0)),
+    )
+    store.write(daily_aaa)
+    config = session_config(
+        tmp_path / "store",
+        [movers()],
+        start_date="2019-03-12",
+        end_date="2019-03-12",
+        universe={"all": True},
+        symbols=[],
+        streams=["1m", "1d"],
+    )
+    session = run(config).session
+    close, volume = session.latest("close", "1d"), session.latest("volume", "1d")
+    a, b = session.index(["AAA", "BBB"])
+    assert (close[a], volume[a]) == (1.5, 7.0)  # the stored bar
+    bbb = minutes.take(minutes.code == 1)
+    assert (close[b], volume[b]) == (bbb.close[-1], bbb.volume.sum())  # built from minutes

@@ -387,3 +387,13 @@ def test_symbol_added_at_the_session_end_sees_the_short_last_bucket():
     assert list(s.history("B", "1h").ts) == list(b.ts)
     assert s.latest("close", "1h")[s.index("B")[0]] == b.close[-1]
     assert s.indicator(sma).values[s.index("B")[0]] == pytest.approx(b.close.mean())
+
+
+def test_streamed_symbols_leave_out_those_that_left_the_session():
+    session = SessionData()
+    session.track(["AAA", "BBB"])
+    session.add_symbols(["CCC", "DDD"])
+    assert session.streamed_symbols == ["AAA", "BBB", "CCC", "DDD"]  # AAA, BBB still pending
+    session.leave_session("CCC")
+    session.leave_session("DDD", keep_tracking=True)
+    assert session.streamed_symbols == ["AAA", "BBB", "DDD"]
