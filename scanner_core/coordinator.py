@@ -134,6 +134,7 @@ class SessionCoordinator:
         self._feed.add(self.session.streamed_symbols)
         self._replay_until(open_)
         self.session.load_pending()
+        self.manager.start_session(open_)
         self.manager.execute_pre_session_scans(open_)
         for when, names in self._due(open_, close):
             self._replay_until(when)

@@ -26,6 +26,11 @@ def scan(context: ScanContext) -> ScanResult:
 
 
 @hookspec
+def session_start(context: ScanContext) -> None:
+    """Prepare a scanner for a trading day in the session's process, before its scans."""
+
+
+@hookspec
 def teardown(context: ScanContext) -> None:
     """Release a scanner's resources at the end of the session."""
 

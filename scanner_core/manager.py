@@ -188,6 +188,25 @@ class ScannerManager:
             log.info("Setup complete: %s", name, extra={"scanner": name, "event": "setup"})
         return self.scanner_names
 
+    def start_session(self, now: datetime | None = None) -> None:
+        """Call session_start() on each scanner before a trading day's scans.
+
+        It runs in the session's process even for scanners whose scans are forked, so
+        what it builds (a day's cache) is there for every scan. A failure is logged and
+        the scanner's scans still run: they rebuild what they need themselves.
+        """
+        for name in list(self._loaded):
+            try:
+                self._hook(name, "session_start")(context=self._context(name, now))
+            except (Exception, SystemExit) as exc:
+                log.error(
+                    "%s: session_start raised %s: %s",
+                    name,
+                    type(exc).__name__,
+                    exc,
+                    extra={"scanner": name, "event": "error"},
+                )
+
     def execute_pre_session_scans(self, now: datetime | None = None) -> dict[str, ScanResult]:
         """Run every scanner configured with pre_session = true, once."""
         results = {}

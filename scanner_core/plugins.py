@@ -32,7 +32,7 @@ ENTRY_POINT_GROUP = "scanner_core.scanners"
 STRICT_ENV = "SCANNER_STRICT_PLUGINS"
 
 #: BaseScanner methods that are hook implementations without a decorator.
-LIFECYCLE_HOOKS = frozenset({"setup", "scan", "teardown"})
+LIFECYCLE_HOOKS = frozenset({"setup", "session_start", "scan", "teardown"})
 
 _IMPL_DEFAULTS: pluggy.HookimplOpts = {
     "wrapper": False,

@@ -126,6 +126,10 @@ class BaseScanner(abc.ABC):
             context.session_data.add_indicator(None, config)
         return True
 
+    def session_start(self, context: ScanContext) -> None:
+        """Build what every scan of the day reuses (runs in the session's process)."""
+        return None
+
     @abc.abstractmethod
     def scan(self, context: ScanContext) -> ScanResult:
         """Search the universe and return the symbols found."""

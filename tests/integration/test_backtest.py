@@ -383,3 +383,33 @@ def test_symbols_without_a_stored_daily_bar_get_one_from_their_minutes(tmp_path)
     assert (close[a], volume[a]) == (1.5, 7.0)  # the stored bar
     bbb = minutes.take(minutes.code == 1)
     assert (close[b], volume[b]) == (bbb.close[-1], bbb.volume.sum())  # built from minutes
+
+
+class Metadata:
+    """Keeps each scan's metadata as the session received it."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, object]] = []
+
+    @hookimpl
+    def after_scan(self, context, result):
+        self.seen.append((context.current_time.date().isoformat(), result.metadata.get("cached")))
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_session_start_builds_in_the_session_what_forked_scans_reuse(sample_store, fail):
+    cache = {
+        "name": "cache",
+        "module": f"{PROBE}:DayCache",
+        "timeout_seconds": 5,  # forked: a cache built inside scan() would be lost
+        "config": {"fail": fail},
+        "schedule": {"interval": "1h", "start_time": "10:30", "end_time": "11:30"},
+    }
+    config = session_config(sample_store, [cache], start_date="2019-02-12", end_date="2019-02-13")
+    coordinator = SessionCoordinator(parse_config(config, "test.toml"))
+    metadata = Metadata()
+    coordinator.manager.pm.register(metadata)
+    coordinator.run()
+    days = ["2019-02-12"] * 2 + ["2019-02-13"] * 2
+    expected = [None] * 4 if fail else days  # a failing session_start leaves scans running
+    assert metadata.seen == list(zip(days, expected, strict=True))

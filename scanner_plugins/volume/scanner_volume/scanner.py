@@ -59,6 +59,12 @@ class VolumeScanner(BaseScanner):
         super().__init__(*args, **kwargs)
         self._profile: tuple[dt.date, VolumeProfile] | None = None
 
+    def session_start(self, context: ScanContext) -> None:
+        """Build the day's same-time profile once, in the session's process."""
+        session = context.trading_day()
+        if session is not None:
+            self._profile_for(context.session_data, context.calendar, session.day)
+
     def scan(self, context: ScanContext) -> ScanResult:
         """Evaluate every tracked symbol's volume multiple and price change at once."""
         s: VolumeSettings = self.settings
