@@ -49,7 +49,8 @@ class DayFeed:
         self._next_edge = anchor - ((anchor - self.start) // CHUNK) * CHUNK
         if self._next_edge <= self.start:
             self._next_edge += CHUNK
-        self._loaded_to = self.start
+        #: The chunk most recently read is [_chunk_lo, _loaded_to).
+        self._chunk_lo = self._loaded_to = self.start
         self._pending: dict[str, Bars | None] = dict.fromkeys(self.intervals)
 
     def add(self, symbols: Iterable[str], after: datetime | None = None) -> None:
@@ -60,7 +61,7 @@ class DayFeed:
         self.symbols.update(fresh)
         if self._loaded_to > self.start:
             horizon = None if after is None else utc64(after)
-            self._take(self._read(fresh, self._chunk_start(), self._loaded_to), horizon)
+            self._take(self._read(fresh, self._chunk_lo, self._loaded_to), horizon)
 
     def until(self, moment: datetime) -> Iterator[Bars]:
         """The bars that closed at or before ``moment`` and were not handed on yet.
@@ -75,7 +76,7 @@ class DayFeed:
                 return
             lo, hi = self._loaded_to, min(self._next_edge, self.end)
             self._take(self._read(sorted(self.symbols), lo, hi), None)
-            self._loaded_to, self._next_edge = hi, self._next_edge + CHUNK
+            self._chunk_lo, self._loaded_to, self._next_edge = lo, hi, self._next_edge + CHUNK
 
     def _closed(self, horizon: np.datetime64) -> Iterator[Bars]:
         for interval in self.intervals:
@@ -92,10 +93,6 @@ class DayFeed:
         (15:30-16:00 of an hourly grid)."""
         span = np.timedelta64(INTERVAL_MINUTES[bars.interval], "m")
         return np.minimum(bars.ts + span, self.end)
-
-    def _chunk_start(self) -> np.datetime64:
-        """Start of the chunk most recently read."""
-        return max(self.start, self._next_edge - 2 * CHUNK)
 
     def _read(self, symbols: list[str], lo: np.datetime64, hi: np.datetime64) -> Bars:
         return self.store.load("1m", symbols, start=lo, end=hi)
