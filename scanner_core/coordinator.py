@@ -107,8 +107,9 @@ class SessionCoordinator:
         if days:
             self._set_time(self.time_manager.pre_market(days[0])[0])
         self.manager.load_scanners()
-        for number, day in enumerate(days):
-            self._run_day(day, first=number == 0)
+        self._set_up()
+        for day in days:
+            self._run_day(day)
         self.manager.teardown_all(self._now)
         self.summary.days = len(days)
         self.summary.scans = len(self.manager.history.records)
@@ -118,18 +119,19 @@ class SessionCoordinator:
             log.info(line)
         return self.summary
 
-    def _run_day(self, day: dt.date, *, first: bool) -> None:
+    def _set_up(self) -> None:
+        """Before the first day's pre-market: history needs, session symbols, scanner setup."""
+        for scanner in self.config.scanners:
+            history = scanner.symbol_requirements.history
+            if scanner.enabled and history:
+                self.session.add_requirements({"history": dict(history)})
+        self.session.add_symbols(self.config.symbols)
+        self.manager.setup_all(self._now)
+
+    def _run_day(self, day: dt.date) -> None:
         tm = self.time_manager
         pre_start, open_ = tm.pre_market(day)
         _, close = tm.open_close(day)
-        if first:
-            for scanner in self.config.scanners:
-                if scanner.enabled and scanner.symbol_requirements.history:
-                    self.session.add_requirements(
-                        {"history": dict(scanner.symbol_requirements.history)}
-                    )
-            self.session.add_symbols(self.config.symbols)
-            self.manager.setup_all(pre_start)
         self._feed = DayFeed(self.store, pre_start, close, self._intervals(), open_=open_)
         self._feed.add(self.session.streamed_symbols)
         self._replay_until(open_)
