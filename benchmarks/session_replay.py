@@ -72,7 +72,7 @@ def replay(root: str, trace: bool = False) -> dict[str, float]:
     # here with a stop every 30 minutes as a session with scans would make.
     day = dt.date(2019, 2, 11)
     open_, close = calendar.open_close(day)
-    feed = DayFeed(store, open_, close, ["1m"], open_=open_)
+    feed = DayFeed(session.store, calendar, day, ["1m"])
     feed.add(store.symbols("1m"))
     n_bars = steps = raw = 0
     t_load = 0.0

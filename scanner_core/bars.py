@@ -12,6 +12,12 @@ PRICE_FIELDS = ("open", "high", "low", "close")
 FIELDS = (*PRICE_FIELDS, "volume")
 
 
+def finer(interval: str, than: str) -> bool:
+    """Whether bars of ``interval`` are shorter than bars of ``than`` (a day is longest)."""
+    minutes, other = INTERVAL_MINUTES[interval], INTERVAL_MINUTES[than]
+    return bool(minutes) and (not other or minutes < other)
+
+
 @frozen(eq=False)
 class Bars:
     """OHLCV rows as parallel numpy arrays, sorted by (ts, code).

@@ -16,13 +16,24 @@ Window = Literal["pre_market", "regular", "after_hours", "closed"]
 
 PRE_MARKET_START = dt.time(4, 0)
 AFTER_HOURS_END = dt.time(20, 0)
+#: Calendars whose venues trade extended hours, 04:00 to 20:00 local time (US equities).
+#: Every other calendar streams its regular session only: exchange_calendars knows no
+#: extended hours, and guessing them would stream bars that venue never prints.
+EXTENDED_HOURS: dict[str, tuple[dt.time, dt.time]] = dict.fromkeys(
+    ("XNYS", "XNAS", "XASE", "ARCX", "BATS", "IEXG"), (PRE_MARKET_START, AFTER_HOURS_END)
+)
 # Far enough back for the daily histories we import (exchange_calendars defaults to 20 years).
 CALENDAR_START = "1990-01-02"
 
 
 @cache
 def _exchange_calendar(name: str) -> exchange_calendars.ExchangeCalendar:
-    return exchange_calendars.get_calendar(name, start=CALENDAR_START)
+    try:
+        return exchange_calendars.get_calendar(name, start=CALENDAR_START)
+    except ValueError:
+        # Some calendars are defined only from a later date (Tokyo from 1997).
+        bound = type(exchange_calendars.get_calendar(name)).bound_min()
+        return exchange_calendars.get_calendar(name, start=bound)
 
 
 class TimeManager:
@@ -44,6 +55,10 @@ class TimeManager:
         self._days = schedule.index.values.astype("datetime64[D]")
         self._opens = _utc(schedule["open"]).astype(np.int64)
         self._closes = _utc(schedule["close"]).astype(np.int64)
+        # A lunch break (Tokyo, Hong Kong) splits a session in two; -1 where there is none.
+        self._break_starts = _utc_or_none(schedule.get("break_start"), len(self._days))
+        self._break_ends = _utc_or_none(schedule.get("break_end"), len(self._days))
+        self.extended_hours: tuple[dt.time, dt.time] | None = EXTENDED_HOURS.get(calendar)
         self._early = np.isin(
             self._days, self._calendar.early_closes.values.astype("datetime64[D]")
         )
@@ -86,45 +101,147 @@ class TimeManager:
         return bool(self._early[self._require(day)])
 
     def pre_market(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-        """04:00 exchange time to the open."""
-        return self.combine(day, PRE_MARKET_START), self.open_close(day)[0]
+        """The pre-market start (04:00 on US venues) to the open; empty on other venues."""
+        open_ = self.open_close(day)[0]
+        if self.extended_hours is None:
+            return open_, open_
+        return min(self.combine(day, self.extended_hours[0]), open_), open_
 
     def regular(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
         """The open to the close."""
         return self.open_close(day)
 
     def after_hours(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-        """The close to 20:00 exchange time."""
-        return self.open_close(day)[1], self.combine(day, AFTER_HOURS_END)
+        """The close to the after-hours end (20:00 on US venues); empty on other venues."""
+        close = self.open_close(day)[1]
+        if self.extended_hours is None:
+            return close, close
+        return close, max(self.combine(day, self.extended_hours[1]), close)
+
+    def lunch_break(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+        """The session's midday break (Tokyo 11:30-12:30), or None when it trades through."""
+        i = self._require(day)
+        if self._break_starts[i] < 0:
+            return None
+        return self._at(self._break_starts[i]), self._at(self._break_ends[i])
+
+    @cache  # noqa: B019 - one per calendar name, and calendars live all run
+    def regular_minutes(self) -> int:
+        """Trading minutes of a usual full session (390 in New York), breaks left out."""
+        span = self._closes - self._opens
+        breaks = np.where(self._break_starts >= 0, self._break_ends - self._break_starts, 0)
+        return int(np.median((span - breaks)[-260:]) // 60)
 
     def streamed(self, ts: np.ndarray) -> np.ndarray:
         """For UTC bar starts (datetime64), True from a session's pre-market start to its close.
 
-        These are the bars a session streams; after-hours bars, bars after an early close
-        and bars on days the exchange is shut are not.
+        These are the bars a session streams; after-hours bars, bars after an early close,
+        bars in a lunch break and bars on days the exchange is shut are not.
         """
         seconds = ts.astype("datetime64[s]").astype(np.int64)
         day = np.searchsorted(self._pre_starts, seconds, side="right") - 1
-        known = day >= 0
-        return known & (seconds < self._closes[np.maximum(day, 0)])
+        i = np.maximum(day, 0)
+        in_break = (seconds >= self._break_starts[i]) & (seconds < self._break_ends[i])
+        return (day >= 0) & (seconds < self._closes[i]) & ~in_break
+
+    def in_session_hours(self, ts: np.ndarray) -> np.ndarray:
+        """For UTC bar starts (datetime64), True inside a session's extended hours
+        (pre-market start to after-hours end; the regular session on other venues)."""
+        seconds = ts.astype("datetime64[s]").astype(np.int64)
+        day = np.searchsorted(self._pre_starts, seconds, side="right") - 1
+        i = np.maximum(day, 0)
+        return (day >= 0) & (seconds < self._after_ends[i])
+
+    def regular_hours(self, ts: np.ndarray) -> np.ndarray:
+        """For UTC bar starts (datetime64), True inside a regular session (open to close,
+        outside any lunch break): the bars a daily bar is built from."""
+        seconds = ts.astype("datetime64[s]").astype(np.int64)
+        i = np.maximum(np.searchsorted(self._opens, seconds, side="right") - 1, 0)
+        in_break = (seconds >= self._break_starts[i]) & (seconds < self._break_ends[i])
+        return (seconds >= self._opens[i]) & (seconds < self._closes[i]) & ~in_break
+
+    def bucket_starts(self, ts: np.ndarray, minutes: int) -> np.ndarray:
+        """The start of the ``minutes``-wide bucket each UTC bar start falls in (datetime64).
+
+        Buckets are laid from the session's open, and afresh from the end of a lunch
+        break, so no bucket spans the break; bars before the open fall in buckets
+        counted back from it.
+        """
+        seconds = ts.astype("datetime64[s]").astype(np.int64)
+        i = np.maximum(np.searchsorted(self._pre_starts, seconds, side="right") - 1, 0)
+        anchor = np.where(
+            (self._break_ends[i] >= 0) & (seconds >= self._break_ends[i]),
+            self._break_ends[i],
+            self._opens[i],
+        )
+        width = minutes * 60
+        starts = anchor + (seconds - anchor) // width * width
+        return (starts * 10**9).astype("datetime64[ns]")
+
+    def bar_closes(self, ts: np.ndarray, minutes: int) -> np.ndarray:
+        """When each intraday bar (UTC start, datetime64) closes: ``minutes`` after its
+        start, or at the lunch break or the close when that comes first."""
+        ts = ts.astype("datetime64[ns]")
+        ends = self._segment_ends
+        seconds = ts.astype("datetime64[s]").astype(np.int64)
+        nxt = ends[np.minimum(np.searchsorted(ends, seconds, side="right"), len(ends) - 1)]
+        cut = (nxt * 10**9).astype("datetime64[ns]")
+        return np.minimum(ts + np.timedelta64(minutes, "m"), np.where(nxt > seconds, cut, ts))
+
+    def closed_before(self, now: np.datetime64, minutes: int) -> np.datetime64:
+        """Exclusive bound on the UTC starts of the ``minutes`` bars closed by ``now``.
+
+        A bar closes ``minutes`` after its start, or at a break or close that comes
+        first, so the short bucket before a break or a close counts once that has passed.
+        """
+        now = np.datetime64(now, "ns")
+        bound = now - np.timedelta64(minutes, "m") + np.timedelta64(1, "ns")
+        seconds = int(now.astype("datetime64[s]").astype(np.int64))
+        ends = self._segment_ends
+        i = int(np.searchsorted(ends, seconds, side="right")) - 1
+        if i >= 0:
+            bound = max(bound, np.datetime64(int(ends[i]) * 10**9, "ns"))
+        return bound
+
+    @cached_property
+    def _segment_ends(self) -> np.ndarray:
+        """Every break start and close, ascending epoch seconds: where bars are cut short."""
+        ends = np.concatenate([self._break_starts[self._break_starts >= 0], self._closes])
+        return np.sort(ends)
 
     @cached_property
     def _pre_starts(self) -> np.ndarray:
-        start = dt.timedelta(hours=PRE_MARKET_START.hour, minutes=PRE_MARKET_START.minute)
-        local = pd.DatetimeIndex(self._days.astype("datetime64[ns]")) + start
-        return local.tz_localize(self.tz).tz_convert("UTC").asi8 // 10**9
+        if self.extended_hours is None:
+            return self._opens.copy()
+        start = self.extended_hours[0]
+        local = pd.DatetimeIndex(self._days.astype("datetime64[ns]")) + dt.timedelta(
+            hours=start.hour, minutes=start.minute
+        )
+        return np.minimum(local.tz_localize(self.tz).tz_convert("UTC").asi8 // 10**9, self._opens)
+
+    @cached_property
+    def _after_ends(self) -> np.ndarray:
+        if self.extended_hours is None:
+            return self._closes.copy()
+        end = self.extended_hours[1]
+        local = pd.DatetimeIndex(self._days.astype("datetime64[ns]")) + dt.timedelta(
+            hours=end.hour, minutes=end.minute
+        )
+        return np.maximum(local.tz_localize(self.tz).tz_convert("UTC").asi8 // 10**9, self._closes)
 
     def window(self, moment: dt.datetime) -> Window:
         """Which market window a moment falls in; 'closed' on non-session days and overnight."""
         local = self.localize(moment)
         if not self.is_session(local.date()):
             return "closed"
-        open_, close = self.open_close(local.date())
-        if self.combine(local.date(), PRE_MARKET_START) <= local < open_:
+        pre_start, open_ = self.pre_market(local.date())
+        close, after_end = self.after_hours(local.date())
+        if pre_start <= local < open_:
             return "pre_market"
+        pause = self.lunch_break(local.date())
         if open_ <= local < close:
-            return "regular"
-        if close <= local < self.combine(local.date(), AFTER_HOURS_END):
+            return "closed" if pause and pause[0] <= local < pause[1] else "regular"
+        if close <= local < after_end:
             return "after_hours"
         return "closed"
 
@@ -171,6 +288,15 @@ class TimeManager:
 
 def _utc(column: pd.Series) -> np.ndarray:
     return column.dt.tz_convert(None).to_numpy().astype("datetime64[s]")
+
+
+def _utc_or_none(column: pd.Series | None, n: int) -> np.ndarray:
+    """Epoch seconds of an optional schedule column, -1 where it is empty."""
+    if column is None:
+        return np.full(n, -1, np.int64)
+    values = column.dt.tz_convert(None).to_numpy()
+    seconds = values.astype("datetime64[s]").astype(np.int64)
+    return np.where(np.isnat(values), -1, seconds)
 
 
 def _as_date(day: dt.date) -> dt.date:

@@ -13,6 +13,9 @@ def main() -> None:
 
 # Commands are defined below, one small function each, calling library code.
 
+#: Exit code of a `scanner run` that did nothing (no scanner, no bar, every scan failed).
+EMPTY_RUN = 3
+
 
 @main.command("stats")
 @click.argument("file", type=click.Path(dir_okay=False))
@@ -72,18 +75,52 @@ def check_command(config: str) -> None:
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from None
+    built: list = []
     problems = check_scanners(
         session.scanners,
         session.required_plugins,
         base_dir=Path(config).resolve().parent,
         file=config,
+        built=built,
     )
+    problems += _store_problems(session, config, built)
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
         raise SystemExit(1)
     enabled = sum(1 for s in session.scanners if s.enabled)
     click.echo(f"{config}: ok ({enabled} scanners enabled)")
+
+
+def _store_problems(session, config: str, built: list) -> list[str]:
+    """What the session's store lacks for its range, universe and scanners, one line each;
+    gaps that leave the run something to do are printed as warnings."""
+    from scanner_core.calendar import TimeManager
+    from scanner_core.coverage import Coverage, base_interval
+    from scanner_core.store import BarStore
+
+    if session.mode != "backtest" or session.start_date is None or session.end_date is None:
+        return []
+    if not session.data.store.is_dir():
+        return [f"{config}: data.store: no bar store at {session.data.store}"]
+    store = BarStore(session.data.store)
+    try:
+        base = base_interval(session, store)
+    except ValueError as exc:
+        return [f"{config}: {exc}"]
+    tm = TimeManager(session.calendar)
+    coverage = Coverage(session, store, tm, base)
+    reads = [
+        (f"scanners[{index}] ({cfg.name})", indicator.interval)
+        for index, cfg, scanner in built
+        for indicator in getattr(scanner, "indicators", ())
+    ]
+    problems = [f"{config}: {p}" for p in coverage.problems(reads)]
+    if not problems:
+        universe = session.universe.resolve(store.symbols(base))
+        for warning in coverage.warnings(universe, coverage.days()):
+            click.echo(f"{config}: warning: {warning}", err=True)
+    return problems
 
 
 @main.group("data")
@@ -165,10 +202,24 @@ def data_import_command(
     help="Log lines as text or as JSON objects.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings, errors and the summary.")
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help=f"Exit 0 even when the run did nothing (otherwise exit {EMPTY_RUN}).",
+)
 def run_command(
-    config: str, history_path: str | None, stats_path: str | None, log_format: str, quiet: bool
+    config: str,
+    history_path: str | None,
+    stats_path: str | None,
+    log_format: str,
+    quiet: bool,
+    allow_empty: bool,
 ) -> None:
-    """Run the backtest session described by CONFIG."""
+    """Run the backtest session described by CONFIG.
+
+    Exits 1 on a bad config or store, and 3 when the run did nothing: no scanner
+    loaded, no bar replayed, or every scan failed (unless --allow-empty).
+    """
     import logging
     from pathlib import Path
 
@@ -193,3 +244,7 @@ def run_command(
         coordinator.recorder.write(history_path)
     if stats_path:
         coordinator.manager.history.to_json(stats_path)
+    if summary.empty and not allow_empty:
+        for reason in summary.empty:
+            click.echo(f"{config}: the run did nothing: {reason}", err=True)
+        raise SystemExit(EMPTY_RUN)

@@ -302,6 +302,13 @@ class SessionConfig:
         factory=lambda: ["1m"],
         validator=_each(stream_seconds, "a bar interval like '1m', '5m', '1h' or '1d'"),
     )
+    #: The session's finest interval; None: the finest interval the store holds.
+    base_interval: str | None = field(
+        default=None,
+        validator=_rule(
+            _optional(INTERVAL_MINUTES.__contains__), expected_one_of(INTERVAL_MINUTES)
+        ),
+    )
     scanners: list[ScannerConfig] = field(factory=list)
     data: DataConfig = field(factory=DataConfig)
     universe: UniverseConfig = field(factory=lambda: UniverseConfig(all=True))

@@ -8,17 +8,17 @@ from pathlib import Path
 
 from attrs import define, field
 
-from scanner_core.aggregate import aggregate
 from scanner_core.bars import INTERVAL_MINUTES
 from scanner_core.calendar import TimeManager
 from scanner_core.config import SessionConfig
+from scanner_core.coverage import Coverage, base_interval
 from scanner_core.feed import DayFeed
 from scanner_core.manager import ScannerManager
 from scanner_core.plugins import ScannerPluginManager
 from scanner_core.recorder import SessionRecorder
 from scanner_core.scanner import ScanContext
 from scanner_core.session import SessionData
-from scanner_core.store import BarStore, concat
+from scanner_core.store import BarStore
 
 log = logging.getLogger("scanner.session")
 
@@ -32,6 +32,8 @@ class RunSummary:
     scans: int = 0
     added: dict[str, list[str]] = field(factory=dict)
     problems: list[str] = field(factory=list)
+    #: Why the run did nothing useful (no scanner, no bar, every scan failed); empty if it did.
+    empty: list[str] = field(factory=list)
 
     def lines(self) -> list[str]:
         """The summary as log lines."""
@@ -41,6 +43,7 @@ class RunSummary:
             for name, symbols in self.added.items()
         ]
         out += [f"[SESSION]   problem: {p}" for p in self.problems]
+        out += [f"[SESSION]   did nothing: {reason}" for reason in self.empty]
         return out
 
 
@@ -72,7 +75,10 @@ class SessionCoordinator:
         self.config = config
         self.time_manager = TimeManager(config.calendar, mode="backtest")
         self.store = BarStore(config.data.store)
-        self.session = SessionData(self.store, calendar=self.time_manager)
+        #: The session's finest interval: the config's, else the store's finest.
+        self.base = base_interval(config, self.store)
+        self.session = SessionData(self.store, calendar=self.time_manager, base_interval=self.base)
+        self.coverage = Coverage(config, self.store, self.time_manager, self.base)
         self.recorder = SessionRecorder()
         self.manager = ScannerManager(
             config.scanners,
@@ -99,25 +105,43 @@ class SessionCoordinator:
     def run(self) -> RunSummary:
         """Run every trading day of the configured range; the summary."""
         cfg = self.config
-        days = self.time_manager.sessions(cfg.start_date, cfg.end_date)
-        stored = self.store.symbols("1m")
-        self._known = frozenset(stored).union(cfg.symbols)
+        days = self.coverage.days()
+        stored = self.store.symbols(self.base)
+        self._known = frozenset(self.store.symbols()).union(cfg.symbols)
         self._universe = set(cfg.universe.resolve(stored))
+        for warning in self.coverage.warnings(sorted(self._universe), days):
+            log.warning("[SESSION] %s", warning)
         self.session.track(sorted(self._universe))
         if days:
             self._set_time(self.time_manager.pre_market(days[0])[0])
-        self.manager.load_scanners()
-        self._set_up()
+            self.manager.load_scanners()
+            self._set_up()
         for day in days:
             self._run_day(day)
-        self.manager.teardown_all(self._now)
+        if days:
+            self.manager.teardown_all(self._now)
         self.summary.days = len(days)
         self.summary.scans = len(self.manager.history.records)
         self.summary.added = dict(self.recorder.added)
         self.summary.problems = list(self.manager.problems)
+        self.summary.empty = self._empty_reasons(days)
         for line in self.summary.lines():
             log.info(line)
         return self.summary
+
+    def _empty_reasons(self, days: list[dt.date]) -> list[str]:
+        """Why the run did nothing a user could use, if it did nothing."""
+        if not days:
+            return [self.coverage.no_days_reason()]
+        reasons = []
+        if not self.manager.scanner_names and not self.summary.scans:
+            reasons.append("no scanner was loaded (see the problems above)")
+        if not self.summary.bars:
+            reasons.append(f"no bar was replayed from {self.config.data.store}")
+        records = self.manager.history.records
+        if records and all(record.error is not None for record in records):
+            reasons.append(f"every one of the {len(records)} scans failed")
+        return reasons
 
     def _set_up(self) -> None:
         """Before the first day's pre-market: history needs, session symbols, scanner setup."""
@@ -130,26 +154,39 @@ class SessionCoordinator:
 
     def _run_day(self, day: dt.date) -> None:
         tm = self.time_manager
-        pre_start, open_ = tm.pre_market(day)
+        _, open_ = tm.pre_market(day)
         _, close = tm.open_close(day)
-        self._feed = DayFeed(self.store, pre_start, close, self._intervals(), open_=open_)
-        self._feed.add(self.session.streamed_symbols)
-        self._replay_until(open_)
+        if self.base == "1d":
+            self._feed = None
+            self._set_time(open_)
+        else:
+            self._feed = DayFeed(self.session.store, tm, day, self._intervals())
+            self._feed.add(self.session.streamed_symbols)
+            self._replay_until(open_)
         self.session.load_pending()
         self.manager.start_session(open_)
         self.manager.execute_pre_session_scans(open_)
-        for when, names in self._due(open_, close):
-            self._replay_until(when)
-            self.session.load_pending()
-            self.manager.execute_scheduled_scans(when, names)
-        self._replay_until(close)
-        if "1d" in self.config.streams or "1d" in self.session.indicator_intervals:
+        if self.base == "1d":
+            # An end-of-day session has one step a day: the close, once the day's bars are in.
+            self._set_time(close)
             self._close_day(day)
+            due = {name for _, name in self._due(open_, close)}
+            self.session.load_pending()
+            self.manager.execute_scheduled_scans(close, due)
+        else:
+            for when, names in self._due(open_, close):
+                self._replay_until(when)
+                self.session.load_pending()
+                self.manager.execute_scheduled_scans(when, names)
+            self._replay_until(close)
+            if "1d" in self.config.streams or "1d" in self.session.indicator_intervals:
+                self._close_day(day)
         self._leave_session()
 
     def _intervals(self) -> list[str]:
-        """Intraday intervals to stream: the configured ones and those indicators read."""
-        wanted = {"1m", *self.config.streams, *self.session.indicator_intervals} - {"1d"}
+        """Intraday intervals to stream: the base, the configured ones and those indicators
+        read."""
+        wanted = {self.base, *self.config.streams, *self.session.indicator_intervals} - {"1d"}
         return sorted(wanted, key=INTERVAL_MINUTES.__getitem__)
 
     def _due(self, open_: dt.datetime, close: dt.datetime) -> list[tuple[dt.datetime, list[str]]]:
@@ -160,7 +197,9 @@ class SessionCoordinator:
         return sorted(by_time.items())
 
     def _replay_until(self, moment: dt.datetime) -> None:
-        assert self._feed is not None
+        if self._feed is None:
+            self._set_time(moment)
+            return
         for bars in self._feed.until(moment):
             self.session.replay(bars, session_end=self._feed.end)
             self.summary.bars += len(bars)
@@ -173,23 +212,14 @@ class SessionCoordinator:
             self.session.set_time(moment)
 
     def _close_day(self, day: dt.date) -> None:
-        """Hand on the day's daily bars at the close: stored ones, else built from minutes.
-
-        A symbol without a stored daily bar gets one from its regular-session minutes,
-        as a vendor's daily bar covers the regular session only.
-        """
+        """Hand on the day's daily bars at the close, by the rule: the stored daily bar,
+        else one built from the symbol-day's regular-session bars."""
         symbols = self.session.streamed_symbols
-        stored = self.store.load("1d", symbols, start=day, end=day + dt.timedelta(days=1))
-        have = {stored.symbols[c] for c in set(stored.code.tolist())}
-        missing = [s for s in symbols if s not in have]
-        parts = [stored] if len(stored) else []
-        if missing:
-            open_, close = self.time_manager.open_close(day)
-            built = aggregate(self.store.load("1m", missing, start=open_, end=close), "1d")
-            if len(built):
-                parts.append(built)
-        if parts:
-            self.session.replay(concat(parts) if len(parts) > 1 else parts[0])
+        bars = self.session.store.load("1d", symbols, day, day + dt.timedelta(days=1))
+        if len(bars):
+            self.session.replay(bars)
+            if self.base == "1d":
+                self.summary.bars += len(bars)
 
     def _leave_session(self) -> None:
         """Scanner-found symbols belong to the day that found them, and so does the cap."""

@@ -1,69 +1,91 @@
-"""DayFeed: one session's stored bars per interval, read in chunks and handed on as they close."""
+"""DayFeed: one session's bars per interval, read in chunks and handed on as they close."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
-from scanner_core.aggregate import aggregate
 from scanner_core.bars import INTERVAL_MINUTES, Bars
-from scanner_core.store import BarStore, concat
+from scanner_core.calendar import TimeManager
+from scanner_core.sources import BarSource
+from scanner_core.store import concat
 
-#: Bars are read from the store an hour at a time: chunk edges sit at the open plus whole
-#: hours, so no 5m, 15m or 1h bucket (all aligned to the open) straddles two chunks.
-CHUNK = np.timedelta64(60, "m")
+#: Bars are read an hour at a time: chunk edges sit on the hourly buckets of the day
+#: (laid from the open and again from the end of a lunch break), so no 5m, 15m or 1h
+#: bucket straddles two chunks.
+CHUNK_MINUTES = 60
 
 
-def utc64(moment: datetime) -> np.datetime64:
+def utc64(moment: dt.datetime) -> np.datetime64:
     """A tz-aware datetime as naive UTC datetime64[ns], the Bars convention."""
     return pd.Timestamp(moment).tz_convert("UTC").tz_localize(None).to_datetime64()
+
+
+def chunk_edges(calendar: TimeManager, day: dt.date) -> list[np.datetime64]:
+    """The day's chunk edges from its pre-market start to its close, both included."""
+    pre_start, open_ = (utc64(t) for t in calendar.pre_market(day))
+    close = utc64(calendar.open_close(day)[1])
+    step = np.timedelta64(CHUNK_MINUTES, "m")
+    pause = calendar.lunch_break(day)
+    morning_end = utc64(pause[0]) if pause else close
+    edges = {pre_start, open_, close}
+    edge = open_ - step
+    while edge > pre_start:
+        edges.add(edge)
+        edge -= step
+    edge = open_ + step
+    while edge < morning_end:
+        edges.add(edge)
+        edge += step
+    if pause:
+        edge = utc64(pause[1])
+        while edge < close:
+            edges.add(edge)
+            edge += step
+    return sorted(edges)
 
 
 class DayFeed:
     """Intraday bars of one session for a set of symbols, with a cursor per interval.
 
-    1-minute bars come from the store an hour at a time, so a day of a large universe is
-    never in memory twice; coarser intraday intervals are aggregated from them. A bar
-    is handed on only once it has closed (ts + interval <= t).
+    Bars come through a BarSource (each symbol-day from its finest stored bars) one
+    chunk at a time, so a day of a large universe is never in memory twice. A bar is
+    handed on only once it has closed: ``interval`` after its start, or at the lunch
+    break or the close when that comes first.
     """
 
     def __init__(
-        self,
-        store: BarStore,
-        start: datetime,
-        end: datetime,
-        intervals: Sequence[str],
-        *,
-        open_: datetime | None = None,
+        self, source: BarSource, calendar: TimeManager, day: dt.date, intervals: Sequence[str]
     ) -> None:
-        self.store = store
-        self.start = utc64(start)
-        self.end = utc64(end)
-        self.intervals = tuple(intervals)
+        self.source = source
+        self.calendar = calendar
+        self.intervals = tuple(i for i in intervals if INTERVAL_MINUTES[i])
         self.symbols: set[str] = set()
-        anchor = utc64(open_) if open_ is not None else self.start
-        # the first chunk edge after start that lies on the open's hourly grid
-        self._next_edge = anchor - ((anchor - self.start) // CHUNK) * CHUNK
-        if self._next_edge <= self.start:
-            self._next_edge += CHUNK
-        #: The chunk most recently read is [_chunk_lo, _loaded_to).
-        self._chunk_lo = self._loaded_to = self.start
+        self._edges = chunk_edges(calendar, day)
+        self.start, self.end = self._edges[0], self._edges[-1]
+        #: The chunk most recently read is [_edges[_chunk - 1], _edges[_chunk]).
+        self._chunk = 0
         self._pending: dict[str, Bars | None] = dict.fromkeys(self.intervals)
 
-    def add(self, symbols: Iterable[str], after: datetime | None = None) -> None:
+    @property
+    def _loaded_to(self) -> np.datetime64:
+        return self._edges[self._chunk]
+
+    def add(self, symbols: Iterable[str], after: dt.datetime | None = None) -> None:
         """Feed these symbols too, from their first bar closing after ``after``."""
         fresh = sorted(set(symbols) - self.symbols)
         if not fresh:
             return
         self.symbols.update(fresh)
-        if self._loaded_to > self.start:
+        if self._chunk:
             horizon = None if after is None else utc64(after)
-            self._take(self._read(fresh, self._chunk_lo, self._loaded_to), horizon)
+            lo, hi = self._edges[self._chunk - 1], self._edges[self._chunk]
+            self._take(fresh, lo, hi, horizon)
 
-    def until(self, moment: datetime) -> Iterator[Bars]:
+    def until(self, moment: dt.datetime) -> Iterator[Bars]:
         """The bars that closed at or before ``moment`` and were not handed on yet.
 
         Yields each interval's closed bars chunk by chunk, reading the next chunk only
@@ -74,9 +96,9 @@ class DayFeed:
             yield from self._closed(horizon)
             if self._loaded_to >= min(horizon, self.end):
                 return
-            lo, hi = self._loaded_to, min(self._next_edge, self.end)
-            self._take(self._read(sorted(self.symbols), lo, hi), None)
-            self._chunk_lo, self._loaded_to, self._next_edge = lo, hi, self._next_edge + CHUNK
+            lo, hi = self._edges[self._chunk], self._edges[self._chunk + 1]
+            self._take(sorted(self.symbols), lo, hi, None)
+            self._chunk += 1
 
     def _closed(self, horizon: np.datetime64) -> Iterator[Bars]:
         for interval in self.intervals:
@@ -89,18 +111,21 @@ class DayFeed:
                 yield bars.take(slice(0, cut))
 
     def _closes(self, bars: Bars) -> np.ndarray:
-        """When each bar closes: its end, or the session's end for the day's last bucket
-        (15:30-16:00 of an hourly grid)."""
-        span = np.timedelta64(INTERVAL_MINUTES[bars.interval], "m")
-        return np.minimum(bars.ts + span, self.end)
+        return self.calendar.bar_closes(bars.ts, INTERVAL_MINUTES[bars.interval])
 
-    def _read(self, symbols: list[str], lo: np.datetime64, hi: np.datetime64) -> Bars:
-        return self.store.load("1m", symbols, start=lo, end=hi)
-
-    def _take(self, minutes: Bars, horizon: np.datetime64 | None) -> None:
+    def _take(
+        self,
+        symbols: list[str],
+        lo: np.datetime64,
+        hi: np.datetime64,
+        horizon: np.datetime64 | None,
+    ) -> None:
         """Queue a chunk's bars per interval; with a horizon, only bars closing after it."""
-        for interval in self.intervals:
-            new = minutes if interval == "1m" else aggregate(minutes, interval)
+        if not symbols:
+            return
+        loaded = self.source.load_many(self.intervals, symbols, lo, hi)
+        for interval, new in loaded.items():
+            new = new.take(self.calendar.streamed(new.ts))
             if horizon is not None:
                 new = new.take(self._closes(new) > horizon)
             if not len(new):

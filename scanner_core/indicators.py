@@ -23,6 +23,8 @@ Definitions (``p`` is the period; "bars seen" counts a symbol's own bars):
 - ``vwap``: session VWAP of the typical price (high+low+close)/3, reset at a
   symbol's first bar of each session; valid when the symbol has traded volume
   in the current session.
+- ``prior_high``: max high of the p bars before the newest one (a daily
+  breakout's prior high, read after the day's own bar); valid after p + 1 bars.
 - ``rolling_high`` / ``rolling_low``: max high / min low of the last p bars;
   valid after p bars.
 - ``avg_volume``: mean volume of the last p bars; valid after p bars.
@@ -227,6 +229,26 @@ class RollingHigh(_Window):
 
     def reduce(self) -> np.ndarray:
         return self.ring.max(axis=1)
+
+
+class PriorHigh(_Window):
+    """Highest high of the p bars before the newest one."""
+
+    name = "prior_high"
+    field = "high"
+
+    def __init__(self, period: int, n: int = 0) -> None:
+        # the ring holds the newest bar too, which the read leaves out
+        super().__init__(period + 1, n)
+
+    @classmethod
+    def warmup(cls, period: int) -> tuple[int, int]:
+        return period + 1, 0
+
+    def reduce(self) -> np.ndarray:
+        newest = (self.count - 1) % self.period
+        older = np.arange(self.period)[None, :] != newest[:, None]
+        return np.where(older, self.ring, -np.inf).max(axis=1, initial=-np.inf)
 
 
 class RollingLow(_Window):
@@ -469,6 +491,7 @@ KERNELS: dict[str, type[Kernel]] = {
         Atr,
         Vwap,
         RollingHigh,
+        PriorHigh,
         RollingLow,
         AvgVolume,
         VolumeRatio,

@@ -346,10 +346,12 @@ def check_scanners(
     *,
     base_dir: Path | None = None,
     file: str = "<config>",
+    built: list[tuple[int, ScannerConfig, BaseScanner]] | None = None,
 ) -> list[str]:
     """Problems with a session's enabled scanners and required plugins, one line each.
 
-    Each line starts with ``file`` and the field path of the entry at fault.
+    Each line starts with ``file`` and the field path of the entry at fault. Scanners
+    that build are appended to ``built`` as (index, config, instance) when given.
     """
     records = discover()
     problems = []
@@ -365,12 +367,15 @@ def check_scanners(
             problems.append(f"{file}: scanners[{index}] ({cfg.name}): {info.describe()}")
             continue
         try:
-            build_scanner(info, cfg, file=file, index=index)
+            scanner = build_scanner(info, cfg, file=file, index=index)
         except ConfigError as exc:
             problems.extend(str(exc).splitlines())
         except Exception as exc:  # a constructor's own bug, reported like an import failure
             failure = info.with_failure(exc).describe()
             problems.append(f"{file}: scanners[{index}] ({cfg.name}): {failure}")
+        else:
+            if built is not None:
+                built.append((index, cfg, scanner))
     return problems + [f"{file}: {p}" for p in check_requirements(required)]
 
 

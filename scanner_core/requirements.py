@@ -143,7 +143,9 @@ def history_start(
         before = [d for d in sessions_back(calendar, today, need.bars + 1) if d < today]
         first = before[-min(need.bars, len(before))] if need.bars and before else today
         return np.datetime64(first, "D").astype("datetime64[ns]")
-    per_session = max(REGULAR_MINUTES // INTERVAL_MINUTES[interval], 1)
+    regular = getattr(calendar, "regular_minutes", None)
+    minutes = regular() if regular is not None else REGULAR_MINUTES
+    per_session = max(minutes // INTERVAL_MINUTES[interval], 1)
     count = max(need.sessions, math.ceil(need.bars / per_session) + 1 if need.bars else 0, 1)
     days = sessions_back(calendar, today, count) or [today]
     midnight = pd.Timestamp(days[0]).tz_localize(tz).tz_convert("UTC").tz_localize(None)

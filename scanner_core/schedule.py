@@ -60,11 +60,24 @@ class Schedule:
         open_, close = tm.open_close_seconds(day)
         lo = _epoch(tm.combine(day, self.start_time)) if self.start_time else open_
         hi = min(_epoch(tm.combine(day, self.end_time)), close) if self.end_time else close
+        pause = tm.lunch_break(day)
         if self.cron is not None:
-            return self._cron_ticks(lo, hi, tm)
-        step = self.interval_seconds
-        first, last = math.ceil((lo - open_) / step), math.floor((hi - open_) / step)
-        return open_ + step * np.arange(first, last + 1, dtype=np.int64)
+            ticks = self._cron_ticks(lo, hi, tm)
+        elif pause is None:
+            ticks = _grid(open_, lo, hi, self.interval_seconds)
+        else:
+            # the afternoon's grid starts afresh at the end of the break, as its bars do
+            resume = _epoch(pause[1])
+            ticks = np.concatenate(
+                [
+                    _grid(open_, lo, min(hi, _epoch(pause[0])), self.interval_seconds),
+                    _grid(resume, max(lo, resume + 1), hi, self.interval_seconds),
+                ]
+            )
+        if pause is not None:
+            # a run at the break's start sees the morning; none falls inside the break
+            ticks = ticks[(ticks <= _epoch(pause[0])) | (ticks > _epoch(pause[1]))]
+        return ticks
 
     def _cron_ticks(self, lo: int, hi: int, tm: TimeManager) -> np.ndarray:
         # croniter walks wall-clock time in the exchange zone, so '30 9 * * *' stays 09:30
@@ -109,6 +122,12 @@ class Schedule:
             return []
         ticks = np.concatenate([self.day_ticks(day, tm) for day in days])
         return [_at(t, tm) for t in ticks[(ticks > lo) & (ticks <= hi)].tolist()]
+
+
+def _grid(anchor: int, lo: int, hi: int, step: int) -> np.ndarray:
+    """Times anchor + k * step inside [lo, hi], as epoch seconds."""
+    first, last = math.ceil((lo - anchor) / step), math.floor((hi - anchor) / step)
+    return anchor + step * np.arange(first, last + 1, dtype=np.int64)
 
 
 def _epoch(moment: dt.datetime) -> int:

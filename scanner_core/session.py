@@ -23,13 +23,12 @@ returns are therefore read-only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
 
-from scanner_core.aggregate import aggregate
-from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars, empty_bars
+from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars, empty_bars, finer
 from scanner_core.indicators import (
     Bar,
     IndicatorConfig,
@@ -39,14 +38,16 @@ from scanner_core.indicators import (
     session_ids,
 )
 from scanner_core.requirements import (
-    EXCHANGE_TZ,
     REGULAR_MINUTES,
     Need,
     RequirementAnalyzer,
-    Sessions,
     default_sessions,
     history_start,
 )
+from scanner_core.sources import BarSource
+
+if TYPE_CHECKING:
+    from scanner_core.calendar import TimeManager
 
 #: Cells (symbols x times) per warm-up matrix: bounds its memory (x5 fields x 8 bytes)
 #: while keeping the chunks few, since each chunk steps the kernels once per time.
@@ -155,14 +156,18 @@ class SessionData:
         self,
         store: BarLoader | None = None,
         *,
-        calendar: Sessions | None = None,
-        tz: str = EXCHANGE_TZ,
+        calendar: TimeManager | None = None,
+        tz: str | None = None,
         capacity: int | None = None,
         symbol_capacity: int = 64,
+        base_interval: str | None = None,
     ) -> None:
-        self.store = store
-        self.calendar = calendar
-        self.tz = tz
+        self.calendar = calendar or default_sessions()
+        self.tz = tz or str(self.calendar.tz)
+        #: The store read through the one rule for coarse bars (``scanner_core.sources``).
+        self.store = None if store is None else BarSource(store, self.calendar)
+        #: The session's finest interval: nothing finer can be streamed or read.
+        self.base_interval = base_interval
         self.requirements = RequirementAnalyzer()
         self._capacity = capacity
         self._width = symbol_capacity
@@ -182,7 +187,7 @@ class SessionData:
         self._now: np.datetime64 | None = None
         #: The latest session end ``advance`` was given: bars starting before it close by it.
         self._session_end: np.datetime64 | None = None
-        self._days = _LocalDays(tz)
+        self._days = _LocalDays(self.tz)
         #: Bumped when symbols are added or become live or not: what every read masks by.
         self._members = 0
         #: Bumped when any bar, frame or column bookkeeping changes: what latest() reads.
@@ -320,9 +325,21 @@ class SessionData:
             self.track(names)
         self.requirements.add_indicator(config, names)
         if config not in self._kernels:
+            self._check_interval(config.interval, f"indicator {config.name}({config.period})")
             self._frame(config.interval)
             kernel = self._kernels[config] = kernel_for(config, self._width)
             self._warm(np.flatnonzero(self._live), [kernel])
+
+    def _check_interval(self, interval: str, what: str) -> None:
+        """Refuse an interval finer than the session's base: no bars of it exist."""
+        base = self.base_interval
+        if interval not in INTERVAL_MINUTES:
+            raise ValueError(f"{what}: unknown interval {interval!r}")
+        if base is not None and finer(interval, base):
+            raise ValueError(
+                f"{what} reads {interval} bars, finer than the session's base interval {base}"
+                " (the store holds no finer bars)"
+            )
 
     @property
     def indicator_intervals(self) -> frozenset[str]:
@@ -380,7 +397,7 @@ class SessionData:
     def _close_time(self, interval: str, ts: np.datetime64) -> np.datetime64:
         minutes = INTERVAL_MINUTES[interval]
         if minutes:
-            return ts + np.timedelta64(minutes, "m")
+            return self.calendar.bar_closes(np.array([ts]), minutes)[0]
         next_day = pd.Timestamp(ts.astype("datetime64[D]") + np.timedelta64(1, "D"))
         close = next_day.tz_localize(self.tz).tz_convert("UTC").tz_localize(None)
         return close.to_datetime64().astype("datetime64[ns]")
@@ -388,12 +405,11 @@ class SessionData:
     def _session_now(self, interval: str) -> int:
         """The session the clock is in, as session-scoped indicators read it.
 
-        An intraday clock at a bar's close still belongs to that bar's session; a daily
-        bar closes at midnight, and from then on the next session is the current one.
+        A clock at a bar's close still belongs to that bar's session: an intraday bar's
+        end, or the midnight that closes a daily bar (an end-of-day scan reads its day).
         """
         assert self._now is not None
-        at = self._now if interval == "1d" else self._now - np.timedelta64(1, "ns")
-        return self._days.session(at)
+        return self._days.session(self._now - np.timedelta64(1, "ns"))
 
     def _horizon(self, interval: str) -> np.datetime64 | None:
         """Exclusive upper bound on the ts of bars closed by now."""
@@ -401,8 +417,9 @@ class SessionData:
             return None
         minutes = INTERVAL_MINUTES[interval]
         if minutes:
-            ended = self._now - np.timedelta64(minutes, "m") + np.timedelta64(1, "ns")
-            # the day's short last bucket (15:30-16:00 of an hourly grid) closed with the session
+            # a short bucket (15:30-16:00 of an hourly grid, or the one a lunch break cuts)
+            # closed with the session or the break
+            ended = self.calendar.closed_before(self._now, minutes)
             if self._session_end is not None and self._session_end <= self._now:
                 return max(ended, self._session_end)
             return ended
@@ -511,6 +528,8 @@ class SessionData:
         """
         if field not in _FIELD:
             raise ValueError(f"unknown bar field {field!r} (known: {', '.join(FIELDS)})")
+        if interval not in self._frames:
+            self._check_interval(interval, f"latest({field!r})")
         self._load_pending()
         frame = self._frame(interval)
         cached = self._latest.get((field, interval))
@@ -569,23 +588,20 @@ class SessionData:
     def _load(
         self, interval: str, symbols: Sequence[str], need: Need, end: np.datetime64 | None
     ) -> Bars:
-        """Store bars before ``end`` reaching back as far as ``need`` asks on the calendar."""
+        """Bars before ``end`` reaching back as far as ``need`` asks on the calendar, each
+        symbol-day from its finest stored bars (a bucket still open at ``end`` is not a
+        closed bar yet, so it is left out)."""
         if self.store is None or end is None or self._now is None:
             return empty_bars(interval, tuple(symbols))
-        start = history_start(pd.Timestamp(self._now), interval, need, self._sessions(), self.tz)
-        bars = self._streamed(self.store.load(interval, list(symbols), start, end))
-        if len(bars) or INTERVAL_MINUTES[interval] <= 1:
-            return bars
-        # Coarser intraday bars are built from 1-minute bars, as the live feed builds them;
-        # a bucket still open at ``end`` is not a closed bar yet, so it is left out.
-        minutes = self._streamed(self.store.load("1m", list(symbols), start, self._horizon("1m")))
-        coarse = aggregate(minutes, interval, tz=self.tz)
-        return coarse.take(coarse.ts < end)
+        start = history_start(pd.Timestamp(self._now), interval, need, self.calendar, self.tz)
+        until = None if interval == "1d" else self._now
+        bars = self.store.load(interval, list(symbols), start, end, rows_until=until)
+        return self._streamed(bars)
 
     def _streamed(self, bars: Bars) -> Bars:
         """Only the intraday bars a session streams (pre-market start to close), so a
         symbol warmed up from the store matches one that was streamed all along."""
-        streamed = getattr(self._sessions(), "streamed", None)
+        streamed = getattr(self.calendar, "streamed", None)
         if streamed is None or not INTERVAL_MINUTES[bars.interval] or not len(bars):
             return bars
         keep = streamed(bars.ts)
@@ -598,8 +614,9 @@ class SessionData:
 
         The calendar window assumes a bar every interval; a symbol with missing bars
         that comes up short is loaded again over a window EXTEND_FACTOR times longer,
-        up to EXTEND_ROUNDS times, while that still finds it more bars. A symbol with no
-        bar at all in the window (new, or not trading) is taken as having no history.
+        up to EXTEND_ROUNDS times, while that still finds it more bars or it has none yet
+        (a symbol that stopped trading for a while has older bars, as a symbol streamed
+        through its gap does).
         """
         need = self.requirements.needs().get(interval, Need())
         pieces = []
@@ -608,8 +625,13 @@ class SessionData:
             bars = self._load(interval, wanted, need, end)
             found = np.bincount(bars.code, minlength=len(bars.symbols)).tolist()
             counts = dict(zip(bars.symbols, found, strict=True))
+            # a symbol with no bar in the window may have older ones (a streamed symbol
+            # keeps those across its gap), so it is looked for further back too
             short = [
-                s for s in wanted if counts.get(s, 0) < need.bars and counts.get(s, 0) > before[s]
+                s
+                for s in wanted
+                if counts.get(s, 0) < need.bars
+                and (counts.get(s, 0) > before[s] or not counts.get(s, 0))
             ]
             if round_ == EXTEND_ROUNDS:
                 short = []
@@ -617,11 +639,9 @@ class SessionData:
             if not short:
                 return pieces
             wanted, before = short, {s: counts.get(s, 0) for s in short}
-            need = Need(need.bars * EXTEND_FACTOR, need.sessions)
+            # widen by sessions too: a small bar count already spans two sessions
+            need = Need(need.bars * EXTEND_FACTOR, max(need.sessions, 2) * EXTEND_FACTOR)
         return pieces
-
-    def _sessions(self) -> Sessions:
-        return self.calendar or default_sessions()
 
     def load_pending(self) -> None:
         """Warm up the universe tracked so far; a first read does it too.

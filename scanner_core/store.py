@@ -73,6 +73,7 @@ class BarStore:
     def __init__(self, root: Path | str, tz: str = EXCHANGE_TZ) -> None:
         self.root = Path(root)
         self.tz = tz
+        self._day_symbols: dict[Path, tuple[int, frozenset[str]]] = {}
 
     # -- writing -------------------------------------------------------------------------
 
@@ -189,6 +190,23 @@ class BarStore:
                 with pq.ParquetFile(p) as file:
                     found.update(_symbols(file))
         return sorted(found)
+
+    def day_symbols(self, interval: str, day: dt.date) -> frozenset[str]:
+        """Symbols with intraday bars of an interval stored for one session date.
+
+        Read from the partition's footer, so it costs no row read; kept until the file
+        changes.
+        """
+        path = self.root / interval / f"{day.isoformat()}.parquet"
+        try:
+            stamp = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return frozenset()
+        cached = self._day_symbols.get(path)
+        if cached is None or cached[0] != stamp:
+            with pq.ParquetFile(path) as file:
+                cached = self._day_symbols[path] = (stamp, frozenset(_symbols(file)))
+        return cached[1]
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -67,6 +67,12 @@ def one_of(*choices: Any) -> Validator:
     return validate
 
 
+def bar_interval(_instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    """A bar interval, daily included: one of INTERVAL_MINUTES."""
+    if value not in INTERVAL_MINUTES:
+        raise Invalid(f"a bar interval ({', '.join(INTERVAL_MINUTES)})", value, attribute.name)
+
+
 def intraday_interval(_instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     """A bar interval shorter than a session: one of INTRADAY_INTERVALS (so not '1d')."""
     if value not in INTRADAY_INTERVALS:

@@ -343,7 +343,7 @@ def test_warm_up_skips_bars_a_session_never_streams(tmp_path):
         session.add_symbols(["AAA", "BBB"])
         for day, until in (("2019-03-11", "16:00"), ("2019-03-12", "09:40")):
             date = dt.date.fromisoformat(day)
-            feed = DayFeed(store, tm.pre_market(date)[0], tm.open_close(date)[1], ["1m"])
+            feed = DayFeed(session.store, tm, date, ["1m"])
             feed.add(["AAA", "BBB"])
             for bars in feed.until(pd.Timestamp(f"{day} {until}", tz=NY)):
                 session.replay(bars)

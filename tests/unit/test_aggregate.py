@@ -86,11 +86,15 @@ def test_hourly_buckets_start_at_the_open():
 
 
 def test_rejects_wrong_inputs():
-    bars = Bars("5m", (), *(np.empty(0) for _ in range(7)))
-    with pytest.raises(ValueError, match="1-minute"):
-        aggregate(bars, "1h")
-    with pytest.raises(ValueError, match="cannot aggregate"):
-        aggregate(Bars("1m", (), *(np.empty(0) for _ in range(7))), "3m")
+    def empty(interval: str) -> Bars:
+        return Bars(interval, (), *(np.empty(0) for _ in range(7)))
+
+    with pytest.raises(ValueError, match="intraday bars"):
+        aggregate(empty("1d"), "1d")
+    for source, target in (("1m", "3m"), ("5m", "1m"), ("5m", "5m"), ("15m", "5m")):
+        with pytest.raises(ValueError, match="cannot aggregate"):
+            aggregate(empty(source), target)
+    assert len(aggregate(empty("5m"), "1h")) == 0
 
 
 @settings(max_examples=40, deadline=None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,9 @@ from synthetic import NY, synthetic_minutes
 
 from scanner_core.aggregate import aggregate
 from scanner_core.bars import FIELDS, Bars
+from scanner_core.calendar import TimeManager
 from scanner_core.feed import DayFeed
+from scanner_core.sources import BarSource
 from scanner_core.store import BarStore, concat
 
 DAY = "2019-03-12"
@@ -38,7 +42,8 @@ def rows(bars: Bars) -> list[tuple]:
 
 
 def feed_for(store: BarStore, intervals=("1m", "5m", "1h")) -> DayFeed:
-    feed = DayFeed(store, at("04:00"), at("16:00"), intervals, open_=at("09:30"))
+    tm = TimeManager("XNYS")
+    feed = DayFeed(BarSource(store, tm), tm, dt.date.fromisoformat(DAY), intervals)
     feed.add(SYMBOLS)
     return feed
 

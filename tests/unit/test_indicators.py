@@ -45,6 +45,8 @@ def reference(name: str, p: int, df: pd.DataFrame) -> pd.Series:
         return v.rolling(p).mean()
     if name == "rolling_high":
         return h.rolling(p).max()
+    if name == "prior_high":
+        return h.shift(1).rolling(p).max()
     if name == "rolling_low":
         return lo.rolling(p).min()
     if name == "volume_ratio":

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +16,7 @@ from scanner_core.aggregate import aggregate
 from scanner_core.bars import FIELDS, Bars
 from scanner_core.indicators import Bar, IndicatorConfig, kernel_for, session_ids
 from scanner_core.session import SessionData, _LocalDays
+from scanner_core.store import BarStore
 
 T0 = np.datetime64("2019-02-12T14:30", "ns")  # 09:30 New York
 MINUTE = np.timedelta64(1, "m")
@@ -20,24 +25,19 @@ EMA = IndicatorConfig("ema", 4, "1m")
 CONFIGS = (RSI, EMA, IndicatorConfig("vwap", 1, "1m"), IndicatorConfig("volume_ratio", 3, "1m"))
 
 
-class FakeStore:
-    """A store over one Bars, recording every query."""
+class RecordingStore(BarStore):
+    """A real BarStore in a fresh folder holding ``bars``, recording every load."""
 
     def __init__(self, bars: Bars) -> None:
-        self.bars = bars
+        root = tempfile.mkdtemp(prefix="session-store-")
+        weakref.finalize(self, shutil.rmtree, root, True)
+        super().__init__(root)
+        self.write(bars)
         self.queries: list[tuple] = []
 
     def load(self, interval, symbols=None, start=None, end=None) -> Bars:
         self.queries.append((interval, tuple(symbols or ()), start, end))
-        b = self.bars
-        keep = np.ones(len(b), bool) if interval == b.interval else np.zeros(len(b), bool)
-        if symbols is not None:
-            keep &= np.isin(np.asarray(b.symbols)[b.code], list(symbols))
-        if start is not None:
-            keep &= b.ts >= np.datetime64(start, "ns")
-        if end is not None:
-            keep &= b.ts < np.datetime64(end, "ns")
-        return b.take(keep)
+        return super().load(interval, symbols, start, end)
 
 
 def make_bars(symbols, n_times, seed=0, gap=0.0, start=T0) -> Bars:
@@ -112,7 +112,7 @@ def test_frame_grows_past_its_capacity_and_symbols_past_theirs():
 
 def test_symbol_added_mid_session_is_valid_at_once_and_equals_full_history():
     bars = make_bars(["A", "B", "C"], 60, seed=2, gap=0.2)
-    store = FakeStore(bars)
+    store = RecordingStore(bars)
     s = SessionData(store)
     s.add_symbols(["A", "B"])
     for config in CONFIGS:
@@ -134,7 +134,7 @@ def test_symbol_added_mid_session_is_valid_at_once_and_equals_full_history():
 
 def test_warm_up_never_reads_bars_that_have_not_closed():
     bars = make_bars(["A", "B"], 30, seed=3)
-    store = FakeStore(bars)
+    store = RecordingStore(bars)
     s = SessionData(store)
     s.add_symbols(["A"])
     s.add_indicator(None, RSI)
@@ -154,7 +154,7 @@ def test_appending_later_bars_to_the_store_changes_nothing_at_t(cut, extra, seed
     early = base.take(base.ts < T0 + cut * MINUTE)
     results = []
     for store_bars in (early, base):
-        s = SessionData(FakeStore(store_bars))
+        s = SessionData(RecordingStore(store_bars))
         s.add_symbols(["A"])
         s.add_indicator(None, RSI)
         replay_until(s, base, T0 + cut * MINUTE)
@@ -166,7 +166,7 @@ def test_appending_later_bars_to_the_store_changes_nothing_at_t(cut, extra, seed
 
 def test_universe_loads_lazily_on_first_read():
     bars = make_bars(["A", "B", "C"], 20, seed=4)
-    store = FakeStore(bars)
+    store = RecordingStore(bars)
     s = SessionData(store)
     s.add_indicator(None, EMA)
     s.track(["A", "B", "C"])
@@ -184,8 +184,8 @@ def test_universe_loads_lazily_on_first_read():
 
 def test_symbol_that_leaves_and_rejoins_never_replays_missed_bars():
     bars = make_bars(["A", "B"], 40, seed=5)
-    s = SessionData(FakeStore(bars))
-    twin = SessionData(FakeStore(bars))
+    s = SessionData(RecordingStore(bars))
+    twin = SessionData(RecordingStore(bars))
     for session in (s, twin):
         session.add_symbols(["A", "B"])
         session.add_indicator(None, RSI)
@@ -215,7 +215,7 @@ def test_new_session_clears_the_frame_and_history_reaches_back_through_the_store
         ("A",),
         *(np.concatenate([getattr(day1, f), getattr(day2, f)]) for f in ("code", "ts", *FIELDS)),
     )
-    s = SessionData(FakeStore(both))
+    s = SessionData(RecordingStore(both))
     s.add_symbols(["A"])
     dv = IndicatorConfig("day_volume", 1, "1m")
     s.add_indicator(None, dv)
@@ -230,7 +230,7 @@ def test_new_session_clears_the_frame_and_history_reaches_back_through_the_store
 
 def test_indicator_added_mid_session_is_warm_for_live_symbols():
     bars = make_bars(["A", "B"], 30, seed=8)
-    s = SessionData(FakeStore(bars))
+    s = SessionData(RecordingStore(bars))
     s.add_symbols(["A", "B"])
     replay_until(s, bars, T0 + 20 * MINUTE)
     read = s.indicator(RSI)
@@ -240,7 +240,7 @@ def test_indicator_added_mid_session_is_warm_for_live_symbols():
 
 def test_scanner_history_requirement_is_loaded():
     bars = make_bars(["A"], 30, seed=9)
-    store = FakeStore(bars)
+    store = RecordingStore(bars)
     s = SessionData(store)
     s.add_requirements({"history": {"1m": 12}})
     s.set_time(T0 + 20 * MINUTE)
@@ -252,7 +252,7 @@ def test_scanner_history_requirement_is_loaded():
 
 
 def test_symbol_without_any_stored_history_joins_with_indicators_not_yet_valid():
-    s = SessionData(FakeStore(make_bars(["A"], 5, seed=10)))
+    s = SessionData(RecordingStore(make_bars(["A"], 5, seed=10)))
     s.add_indicator(None, RSI)
     s.set_time(T0)
     assert s.add_symbol("NEW") is True
@@ -270,7 +270,7 @@ def test_symbol_without_any_stored_history_joins_with_indicators_not_yet_valid()
 def test_leave_and_rejoin_at_any_time_matches_never_leaving(leave, away, seed, gap):
     bars = make_bars(["A", "B"], 50, seed=seed, gap=gap)
     configs = (RSI, EMA, IndicatorConfig("sma", 3, "1m"), IndicatorConfig("vwap", 1, "1m"))
-    stayed, left = SessionData(FakeStore(bars)), SessionData(FakeStore(bars))
+    stayed, left = SessionData(RecordingStore(bars)), SessionData(RecordingStore(bars))
     for s in (stayed, left):
         for config in configs:
             s.add_indicator(None, config)
@@ -292,7 +292,7 @@ def test_leave_and_rejoin_at_any_time_matches_never_leaving(leave, away, seed, g
 
 def test_reads_at_one_tick_are_shared_and_a_new_bar_recomputes_them():
     bars = make_bars(["A", "B"], 30, seed=12)
-    s = SessionData(FakeStore(bars))
+    s = SessionData(RecordingStore(bars))
     s.add_symbols(["A", "B"])
     s.add_indicator(None, RSI)
     replay_until(s, bars, T0 + 20 * MINUTE)
@@ -309,7 +309,7 @@ def test_reads_at_one_tick_are_shared_and_a_new_bar_recomputes_them():
 
 def test_shared_reads_are_read_only():
     bars = make_bars(["A"], 10, seed=13)
-    s = SessionData(FakeStore(bars))
+    s = SessionData(RecordingStore(bars))
     s.add_symbols(["A"])
     s.replay(bars)
     for array in (s.indicator(EMA).values, s.indicator(EMA).valid, s.latest("close")):
@@ -319,7 +319,7 @@ def test_shared_reads_are_read_only():
 
 def test_cached_reads_follow_leaving_joining_and_the_clock():
     bars = make_bars(["A", "B"], 30, seed=14)
-    s = SessionData(FakeStore(bars))
+    s = SessionData(RecordingStore(bars))
     s.add_symbols(["A", "B"])
     dv = IndicatorConfig("day_volume", 1, "1m")
     s.add_indicator(None, dv)
@@ -376,7 +376,7 @@ def test_symbol_added_at_the_session_end_sees_the_short_last_bucket():
     # hourly buckets 09:30 and 10:30 of a session ending at 11:00: the second closes at 11:00
     end = T0 + 90 * MINUTE
     hourly = aggregate(make_bars(["A", "B"], 90, seed=4), "1h")
-    s = SessionData(FakeStore(hourly))
+    s = SessionData(RecordingStore(hourly))
     sma = IndicatorConfig("sma", 2, "1h")
     s.add_symbols(["A"])
     s.add_indicator(None, sma)

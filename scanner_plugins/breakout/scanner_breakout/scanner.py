@@ -9,7 +9,7 @@ from attrs import field, frozen
 
 from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
 from scanner_core.ranking import rank, ranked_result
-from scanner_core.validators import at_least, between, intraday_interval
+from scanner_core.validators import at_least, bar_interval, between
 
 
 @frozen(kw_only=True)
@@ -21,7 +21,7 @@ class BreakoutSettings:
     volume_ratio_min: float = field(default=1.0, validator=at_least(0))
     volume_ratio_period: int = field(default=20, validator=at_least(1))
     candle_top_fraction: float = field(default=1 / 3, validator=between(0, 1, open_low=True))
-    interval: str = field(default="1m", validator=intraday_interval)
+    interval: str = field(default="1m", validator=bar_interval)
 
 
 class BreakoutScanner(BaseScanner):
@@ -41,7 +41,9 @@ class BreakoutScanner(BaseScanner):
     def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         s: BreakoutSettings = self.settings
-        self.prior_high = IndicatorConfig("rolling_high", s.high_days, "1d")
+        # On daily bars the newest bar is the one scanned, so the prior high leaves it out.
+        high = "prior_high" if s.interval == "1d" else "rolling_high"
+        self.prior_high = IndicatorConfig(high, s.high_days, "1d")
         self.volume_ratio = IndicatorConfig("volume_ratio", s.volume_ratio_period, s.interval)
         self.traded = IndicatorConfig("day_volume", 1, s.interval)
         self.indicators = (self.prior_high, self.volume_ratio, self.traded)

@@ -134,7 +134,7 @@ def test_symbol_halted_today_is_not_found_on_yesterday_bars():
         ),
         ({"candle_top_fraction": 1.5}, "got 1.5, expected a number above 0 and at most 1"),
         ({"min_breakout_pct": -1}, "config.min_breakout_pct: got -1, expected a number >= 0"),
-        ({"interval": "1d"}, "config.interval: got '1d', expected an intraday bar interval"),
+        ({"interval": "2d"}, "config.interval: got '2d', expected a bar interval"),
     ],
 )
 def test_bad_settings_name_the_field(config, message):

@@ -9,7 +9,7 @@ from attrs import field, frozen
 
 from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
 from scanner_core.ranking import rank, ranked_result
-from scanner_core.validators import at_least, between, intraday_interval
+from scanner_core.validators import at_least, bar_interval, between
 
 
 @frozen(kw_only=True)
@@ -21,7 +21,7 @@ class MomentumSettings:
     volume_ratio_min: float = field(default=2.0, validator=at_least(0))
     volume_ratio_period: int = field(default=20, validator=at_least(1))
     sma_days: int = field(default=20, validator=at_least(1))
-    interval: str = field(default="1m", validator=intraday_interval)
+    interval: str = field(default="1m", validator=bar_interval)
 
 
 class MomentumScanner(BaseScanner):

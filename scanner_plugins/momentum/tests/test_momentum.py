@@ -157,7 +157,7 @@ def test_setup_registers_the_history_its_indicators_need():
         ({"rsi_min": 101}, "config.rsi_min: got 101, expected a number from 0 to 100"),
         ({"rsi_period": 0}, "config.rsi_period: got 0, expected a number >= 1"),
         ({"volume_ratio_min": -1}, "config.volume_ratio_min: got -1, expected a number >= 0"),
-        ({"interval": "1d"}, "config.interval: got '1d', expected an intraday bar interval"),
+        ({"interval": "2d"}, "config.interval: got '2d', expected a bar interval"),
         ({"rsi_mni": 60}, "config.rsi_mni: unknown key"),
     ],
 )

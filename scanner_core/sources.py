@@ -1,0 +1,281 @@
+"""BarSource: bars of any interval from a store, by the one rule for coarse bars.
+
+For each (symbol, trading day), an intraday interval's bars come from the finest
+interval stored for that symbol-day that divides it: 5-minute bars are built from the
+symbol's 1-minute bars of that day when it has any, and a vendor's stored 5-minute
+bars are used only for symbol-days with no finer bars. A daily bar is the stored one
+when that day has one, else it is built from that symbol-day's regular-session
+intraday bars (finest first, as above). Warm-up, streaming and the end of day all load
+through this rule, so a symbol joining mid-session sees exactly the bars a symbol
+streamed all along saw. The rule decides per symbol and per day, never per batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from scanner_core.aggregate import aggregate
+from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars, empty_bars
+from scanner_core.indicators import session_ids
+from scanner_core.store import TimeLike, concat
+
+#: Intraday intervals, finest first.
+INTRADAY = tuple(i for i, minutes in INTERVAL_MINUTES.items() if minutes)
+
+
+class Loader(Protocol):
+    """What a BarSource reads from: ``scanner_core.store.BarStore``."""
+
+    def load(
+        self,
+        interval: str,
+        symbols: Sequence[str] | None = None,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+    ) -> Bars:
+        """Stored bars of one interval with ts in [start, end)."""
+
+
+class Exchange(Protocol):
+    """What a BarSource needs of the calendar: ``scanner_core.calendar.TimeManager``."""
+
+    tz: object
+
+    def bucket_starts(self, ts: np.ndarray, minutes: int) -> np.ndarray:
+        """The bucket each UTC bar start falls in."""
+
+    def regular_hours(self, ts: np.ndarray) -> np.ndarray:
+        """True for UTC bar starts inside a regular session."""
+
+    def sessions(self, start: dt.date, end: dt.date) -> Sequence[dt.date]:
+        """Trading dates from start to end, both included."""
+
+    def open_close(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """A session's regular open and close."""
+
+
+class BarSource:
+    """Bars of any interval from a store, each symbol-day from its finest stored bars."""
+
+    def __init__(self, store: Loader, calendar: Exchange) -> None:
+        self.store = store
+        self.calendar = calendar
+        self._intervals: list[str] | None = None
+
+    @property
+    def tz(self) -> str:
+        """The time zone that names a stored intraday bar's day (the store's partitions)."""
+        return str(getattr(self.store, "tz", None) or self.calendar.tz)
+
+    def stored_intervals(self) -> list[str]:
+        """Intervals the store holds, finest first (read once)."""
+        if self._intervals is None:
+            listed = getattr(self.store, "intervals", None)
+            self._intervals = list(listed()) if listed is not None else list(INTERVAL_MINUTES)
+        return self._intervals
+
+    def finest(self) -> str | None:
+        """The finest interval the store holds, or None for an empty store."""
+        stored = self.stored_intervals()
+        return stored[0] if stored else None
+
+    def can_feed(self, interval: str) -> bool:
+        """Whether some stored interval can give bars of ``interval`` by the rule."""
+        return bool(self._sources(interval)) or (
+            interval == "1d" and any(INTERVAL_MINUTES[i] for i in self.stored_intervals())
+        )
+
+    def load(
+        self,
+        interval: str,
+        symbols: Sequence[str] | None = None,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        *,
+        rows_until: TimeLike | None = None,
+    ) -> Bars:
+        """Bars of ``interval`` starting in [start, end), by the rule.
+
+        Intraday bars built from finer ones take the finer bars with ts in
+        [start, rows_until) (``rows_until`` defaults to ``end``); a bucket is kept when it
+        starts before ``end``. Pass bucket boundaries, or a ``rows_until`` no later than
+        the moment every kept bucket has closed, so no bucket is built from part of
+        its bars and none from a bar still open.
+        """
+        if interval not in INTERVAL_MINUTES:
+            raise ValueError(f"unknown interval {interval!r}")
+        if interval == "1d":
+            return self._daily(symbols, start, end)
+        return self._intraday(interval, symbols, start, end, rows_until, {})
+
+    def load_many(
+        self, intervals: Sequence[str], symbols: Sequence[str], start: TimeLike, end: TimeLike
+    ) -> dict[str, Bars]:
+        """Bars of several intraday intervals over one range, each stored interval read once."""
+        reads: dict[str, Bars] = {}
+        return {i: self._intraday(i, symbols, start, end, None, reads) for i in intervals}
+
+    def _intraday(
+        self,
+        interval: str,
+        symbols: Sequence[str] | None,
+        start: TimeLike | None,
+        end: TimeLike | None,
+        rows_until: TimeLike | None,
+        reads: dict[str, Bars],
+    ) -> Bars:
+        until = end if rows_until is None else rows_until
+        parts = []
+        claimed: set[tuple[int, str]] = set()
+        for source in self._sources(interval):
+            bars = reads.get(source)
+            if bars is None:
+                # bars of the interval itself need no later rows; finer ones may need
+                # rows up to when the last kept bucket closed
+                bound = end if source == interval else until
+                bars = reads[source] = self.store.load(source, symbols, start, bound)
+            days = self._days(bars)
+            keep = _unclaimed(bars, days, claimed)
+            claimed |= self._present(source, bars, days)
+            if not keep.all():
+                bars = bars.take(keep)
+            if source != interval:
+                bars = aggregate(bars, interval, self.calendar)
+            if end is not None and source != interval:
+                bars = bars.take(bars.ts < self.store_bound(end, interval))
+            if len(bars):
+                parts.append(bars)
+        return _sorted(parts, interval, symbols)
+
+    def store_bound(self, value: TimeLike, interval: str) -> np.datetime64:
+        """A query bound as the store reads it, for comparing with bar times."""
+        to_ts = getattr(self.store, "_to_ts", None)
+        if to_ts is not None:
+            return to_ts(value, interval)
+        return np.datetime64(value, "ns")
+
+    def _sources(self, interval: str) -> list[str]:
+        """Stored intervals that make ``interval`` bars, finest first (itself last)."""
+        minutes = INTERVAL_MINUTES[interval]
+        stored = self.stored_intervals()
+        if not minutes:
+            return ["1d"] if "1d" in stored else []
+        return [
+            i
+            for i in INTRADAY
+            if i in stored and INTERVAL_MINUTES[i] <= minutes and minutes % INTERVAL_MINUTES[i] == 0
+        ]
+
+    def _days(self, bars: Bars) -> np.ndarray:
+        """Each row's trading day (days since epoch), as the store's partitions name it."""
+        if not len(bars):
+            return np.empty(0, np.int64)
+        return session_ids(bars.ts, bars.interval, self.tz)
+
+    def _present(self, interval: str, bars: Bars, days: np.ndarray) -> set[tuple[int, str]]:
+        """(day, symbol) pairs holding bars of ``interval``: from the partitions' symbol
+        lists when the store keeps them (so a day cut by the query still counts whole),
+        else from the rows read."""
+        day_symbols = getattr(self.store, "day_symbols", None)
+        if day_symbols is None:
+            return _pairs(bars, days)
+        found = set()
+        for day in np.unique(days).tolist():
+            date = np.datetime64(day, "D").astype(dt.date)
+            found.update((day, s) for s in day_symbols(interval, date))
+        return found
+
+    def _daily(
+        self, symbols: Sequence[str] | None, start: TimeLike | None, end: TimeLike | None
+    ) -> Bars:
+        """Stored daily bars, and for symbol-days without one, bars built from the
+        day's regular-session intraday bars."""
+        stored = (
+            self.store.load("1d", symbols, start, end)
+            if "1d" in self.stored_intervals()
+            else empty_bars("1d", tuple(symbols or ()))
+        )
+        parts = [stored] if len(stored) else []
+        intraday = [i for i in INTRADAY if i in self.stored_intervals()]
+        if intraday and symbols is not None:
+            have = _pairs(stored, stored.ts.astype("datetime64[D]").astype(np.int64))
+            for day in self._range_sessions(stored, start, end):
+                key = int(np.datetime64(day, "D").astype(np.int64))
+                missing = [s for s in symbols if (key, s) not in have]
+                if missing:
+                    built = self._built_day(day, missing, intraday)
+                    if len(built):
+                        parts.append(built)
+        return _sorted(parts, "1d", symbols)
+
+    def _range_sessions(
+        self, stored: Bars, start: TimeLike | None, end: TimeLike | None
+    ) -> list[dt.date]:
+        """The calendar's sessions in [start, end) (daily bounds: dates)."""
+        lo = self.store_bound(start, "1d") if start is not None else None
+        hi = self.store_bound(end, "1d") if end is not None else None
+        if lo is None or hi is None:
+            raise ValueError("a daily load that builds bars needs a start and an end")
+        first = lo.astype("datetime64[D]").astype(dt.date)
+        last = (hi - np.timedelta64(1, "ns")).astype("datetime64[D]").astype(dt.date)
+        return [d for d in self.calendar.sessions(first, last)] if first <= last else []
+
+    def _built_day(self, day: dt.date, symbols: list[str], intraday: list[str]) -> Bars:
+        """One day's daily bars from its regular-session bars, each symbol's finest."""
+        start, end = self.calendar.open_close(day)
+        key = int(np.datetime64(day, "D").astype(np.int64))
+        claimed: set[tuple[int, str]] = set()
+        parts = []
+        for source in intraday:
+            bars = self.store.load(source, symbols, start, end)
+            days = self._days(bars)
+            keep = _unclaimed(bars, days, claimed) & (days == key)
+            claimed |= self._present(source, bars, days)
+            bars = bars.take(keep & self.calendar.regular_hours(bars.ts))
+            if len(bars):
+                parts.append(aggregate(bars, "1d", self.calendar))
+        return _sorted(parts, "1d", symbols) if parts else empty_bars("1d", tuple(symbols))
+
+
+def _pairs(bars: Bars, days: np.ndarray) -> set[tuple[int, str]]:
+    """The distinct (day, symbol) pairs of some rows."""
+    if not len(bars):
+        return set()
+    width = len(bars.symbols)
+    keys = np.unique(days * width + bars.code)
+    return {(int(k // width), bars.symbols[int(k % width)]) for k in keys.tolist()}
+
+
+def _unclaimed(bars: Bars, days: np.ndarray, claimed: set[tuple[int, str]]) -> np.ndarray:
+    """True for rows whose (day, symbol) has no finer bars."""
+    if not claimed or not len(bars):
+        return np.ones(len(bars), bool)
+    width = len(bars.symbols)
+    keys = days * width + bars.code
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    taken = np.array(
+        [(int(k // width), bars.symbols[int(k % width)]) in claimed for k in distinct.tolist()],
+        bool,
+    )
+    return ~taken[inverse.reshape(-1)]
+
+
+def _sorted(parts: list[Bars], interval: str, symbols: Sequence[str] | None) -> Bars:
+    """Parts as one Bars sorted by (ts, code)."""
+    if not parts:
+        return empty_bars(interval, tuple(sorted(symbols or ())))
+    if len(parts) == 1:
+        return parts[0]
+    both = concat(parts)
+    order = np.lexsort((both.code, both.ts))
+    return Bars(
+        interval,
+        both.symbols,
+        both.code[order],
+        both.ts[order],
+        *(getattr(both, f)[order] for f in FIELDS),
+    )
