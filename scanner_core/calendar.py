@@ -211,23 +211,24 @@ class TimeManager:
 
     @cached_property
     def _pre_starts(self) -> np.ndarray:
+        """Each session's pre-market start (its open on venues without one), epoch seconds."""
         if self.extended_hours is None:
             return self._opens.copy()
-        start = self.extended_hours[0]
-        local = pd.DatetimeIndex(self._days.astype("datetime64[ns]")) + dt.timedelta(
-            hours=start.hour, minutes=start.minute
-        )
-        return np.minimum(local.tz_localize(self.tz).tz_convert("UTC").asi8 // 10**9, self._opens)
+        return np.minimum(self._each_day_at(self.extended_hours[0]), self._opens)
 
     @cached_property
     def _after_ends(self) -> np.ndarray:
+        """Each session's after-hours end (its close on venues without one), epoch seconds."""
         if self.extended_hours is None:
             return self._closes.copy()
-        end = self.extended_hours[1]
+        return np.maximum(self._each_day_at(self.extended_hours[1]), self._closes)
+
+    def _each_day_at(self, time: dt.time) -> np.ndarray:
+        """A wall-clock time on every session date, as UTC epoch seconds."""
         local = pd.DatetimeIndex(self._days.astype("datetime64[ns]")) + dt.timedelta(
-            hours=end.hour, minutes=end.minute
+            hours=time.hour, minutes=time.minute
         )
-        return np.maximum(local.tz_localize(self.tz).tz_convert("UTC").asi8 // 10**9, self._closes)
+        return local.tz_localize(self.tz).tz_convert("UTC").asi8 // 10**9
 
     def window(self, moment: dt.datetime) -> Window:
         """Which market window a moment falls in; 'closed' on non-session days and overnight."""

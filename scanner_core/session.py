@@ -23,7 +23,7 @@ returns are therefore read-only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -44,7 +44,7 @@ from scanner_core.requirements import (
     default_sessions,
     history_start,
 )
-from scanner_core.sources import BarSource
+from scanner_core.sources import BarSource, Loader
 
 if TYPE_CHECKING:
     from scanner_core.calendar import TimeManager
@@ -57,19 +57,6 @@ EXTEND_FACTOR = 4
 EXTEND_ROUNDS = 3
 _FIELD = {f: i for i, f in enumerate(FIELDS)}
 _NAT = np.datetime64("NaT", "ns")
-
-
-class BarLoader(Protocol):
-    """What SessionData needs from a bar store."""
-
-    def load(
-        self,
-        interval: str,
-        symbols: Sequence[str] | None = None,
-        start: object | None = None,
-        end: object | None = None,
-    ) -> Bars:
-        """Bars of one interval with ts in [start, end) for these symbols."""
 
 
 class _Frame:
@@ -154,7 +141,7 @@ class SessionData:
 
     def __init__(
         self,
-        store: BarLoader | None = None,
+        store: Loader | None = None,
         *,
         calendar: TimeManager | None = None,
         tz: str | None = None,
