@@ -605,19 +605,18 @@ class SessionData:
         (a symbol that stopped trading for a while has older bars, as a symbol streamed
         through its gap does).
         """
-        need = self.requirements.needs().get(interval, Need())
+        goal = need = self.requirements.needs().get(interval, Need())
         pieces = []
         wanted, before = list(symbols), dict.fromkeys(symbols, 0)
         for round_ in range(EXTEND_ROUNDS + 1):
             bars = self._load(interval, wanted, need, end)
-            found = np.bincount(bars.code, minlength=len(bars.symbols)).tolist()
-            counts = dict(zip(bars.symbols, found, strict=True))
+            counts, sessions = self._coverage(bars, interval, bool(goal.sessions))
             # a symbol with no bar in the window may have older ones (a streamed symbol
             # keeps those across its gap), so it is looked for further back too
             short = [
                 s
                 for s in wanted
-                if counts.get(s, 0) < need.bars
+                if (counts.get(s, 0) < goal.bars or sessions.get(s, 0) < goal.sessions)
                 and (counts.get(s, 0) > before[s] or not counts.get(s, 0))
             ]
             if round_ == EXTEND_ROUNDS:
@@ -629,6 +628,21 @@ class SessionData:
             # widen by sessions too: a small bar count already spans two sessions
             need = Need(need.bars * EXTEND_FACTOR, max(need.sessions, 2) * EXTEND_FACTOR)
         return pieces
+
+    def _coverage(
+        self, bars: Bars, interval: str, by_session: bool
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """Per symbol: its bar count, and (when asked) how many sessions those span."""
+        width = len(bars.symbols)
+        counts = dict(
+            zip(bars.symbols, np.bincount(bars.code, minlength=width).tolist(), strict=True)
+        )
+        if not by_session or not len(bars):
+            return counts, {}
+        days = session_ids(bars.ts, interval, self.tz)
+        pairs = np.unique(days * width + bars.code)
+        spans = np.bincount(pairs % width, minlength=width).tolist()
+        return counts, dict(zip(bars.symbols, spans, strict=True))
 
     def load_pending(self) -> None:
         """Warm up the universe tracked so far; a first read does it too.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import attrs
 import numpy as np
@@ -155,7 +156,7 @@ def run(store: BarStore, first_day: int, joins: pd.Timestamp | None) -> list[np.
 
 
 @settings(
-    max_examples=12,
+    max_examples=int(os.environ.get("SCANNER_PROPERTY_EXAMPLES", 12)),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
