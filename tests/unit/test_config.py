@@ -206,9 +206,9 @@ BAD = [
     ),
     (
         ".json",
-        '{"streams": ["1m", "7x"]}',
+        '{"streams": ["1m", "7m"]}',
         "streams[1]",
-        "got '7x', expected a bar interval like '1m', '5m', '1h' or '1d'",
+        "got '7m', expected a bar interval the session supports: one of '1m', '5m', '15m', '1h'",
     ),
     (
         ".json",
