@@ -169,6 +169,13 @@ def run_command(
     config: str, history_path: str | None, stats_path: str | None, log_format: str, quiet: bool
 ) -> None:
     """Run the backtest session described by CONFIG."""
+    from scanner_core.outputs import OutputPathError, check_output_paths
+
+    try:  # before the run, which could take hours, not after it
+        check_output_paths({"--history": history_path, "--stats-json": stats_path})
+    except OutputPathError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
     import logging
     from pathlib import Path
 
