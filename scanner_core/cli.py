@@ -146,14 +146,14 @@ def data_import_command(
 @click.option(
     "--history",
     "history_path",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     default=None,
     help="Write every scan's symbols as JSON lines (byte-identical across runs).",
 )
 @click.option(
     "--stats-json",
     "stats_path",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     default=None,
     help="Write scan records and timings for `scanner stats`.",
 )
