@@ -70,9 +70,7 @@ def test_bad_file_names_the_file_record_and_field(history, tmp_path):
     document = json.loads(path.read_text())
     document["records"][2]["symbols_found"] = "many"
     path.write_text(json.dumps(document))
-    with pytest.raises(
-        StatsFileError, match=(r"stats\.json: records\[2\]\.symbols_found: got 'many'")
-    ):
+    with pytest.raises(StatsFileError, match=r"stats\.json: records\[2\]\.symbols_found: got"):
         ScanHistory.load(path)
     path.write_text("{not json")
     with pytest.raises(StatsFileError, match="cannot parse, expected JSON"):
