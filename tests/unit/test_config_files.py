@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,41 @@ def test_values_a_parser_cannot_convert_are_one_line(tmp_path, name, text, reaso
     path = write(tmp_path, name, text)
     assert refusal(path).startswith(f"{path}: cannot parse, expected valid ")
     assert reason in refusal(path)
+
+
+def test_documented_limit_lines_are_what_check_and_stats_print(tmp_path, monkeypatch) -> None:
+    from scanner_core.config import load_config
+    from scanner_core.outputs import OutputPathError, check_output_paths
+    from scanner_core.stats_file import StatsFileError, read_records
+
+    text = (Path(__file__).resolve().parents[2] / "docs/configuration.md").read_text()
+    limits, outputs, stats = (
+        block.splitlines() for block in re.findall(r"```text\n(.*?)```", text, re.S)[1:4]
+    )
+    monkeypatch.chdir(tmp_path)
+    laughs = ["a0: &a0 lol"] + [
+        f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 100) + "]" for n in (1, 2, 3)
+    ]
+    files = [
+        ("bomb.yaml", "\n".join(laughs)),
+        ("deep.json", "[" * 5000 + "]" * 5000),
+        ("session.toml", '[[scanners]]\nmodule = "gap"\nschedule = { cron = "0 0 30 2 *" }\n'),
+        ("session.toml", 'streams = ["1m", "7m"]\n'),
+        ("session.toml", 'symbols = ["AA\\nPL"]\n'),
+    ]
+    printed = []
+    for name, contents in files:
+        with pytest.raises(ConfigError) as caught:
+            load_config(write(tmp_path, name, contents).name)
+        printed.append(str(caught.value))
+    assert printed == limits
+    with pytest.raises(OutputPathError) as caught:
+        check_output_paths({"--stats-json": "out/stats.json"})
+    assert [str(caught.value)] == outputs
+    good = {"scanner": "gap", "time": "2024-03-01T14:30:00+00:00", "symbols_found": 1}
+    good |= {"symbols_added": 0, "execution_time_ms": 1.0, "error": None, "skipped": False}
+    records = [good, good, {**good, "symbols_found": "many"}]
+    write(tmp_path, "stats.json", json.dumps({"version": 1, "records": records}))
+    with pytest.raises(StatsFileError) as caught:
+        read_records("stats.json")
+    assert [f"Error: {caught.value}"] == stats
