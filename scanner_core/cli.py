@@ -183,14 +183,14 @@ def data_import_command(
 @click.option(
     "--history",
     "history_path",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     default=None,
     help="Write every scan's symbols as JSON lines (byte-identical across runs).",
 )
 @click.option(
     "--stats-json",
     "stats_path",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     default=None,
     help="Write scan records and timings for `scanner stats`.",
 )
@@ -220,6 +220,13 @@ def run_command(
     Exits 1 on a bad config or store, and 3 when the run did nothing: no scanner
     loaded, no bar replayed, or every scan failed (unless --allow-empty).
     """
+    from scanner_core.outputs import OutputPathError, check_output_paths
+
+    try:  # before the run, which could take hours, not after it
+        check_output_paths({"--history": history_path, "--stats-json": stats_path})
+    except OutputPathError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
     import logging
     from pathlib import Path
 

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
 import re
-import tomllib
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
-import yaml
 from attrs import field, frozen
 from cattrs.errors import (
     AttributeValidationNote,
@@ -25,6 +22,8 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, override
 
 from scanner_core.bars import INTERVAL_MINUTES
+from scanner_core.config_errors import ConfigError, Invalid, Marker, Problem, render_path
+from scanner_core.config_files import read_config_file
 
 WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -32,53 +31,12 @@ _DURATION = re.compile(r"^([1-9][0-9]*)([smh])$")
 _STREAM = re.compile(r"^([1-9][0-9]*)([smhd])$")
 _CLOCK = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?$")
 Mode = Literal["backtest", "live"]
-_SUFFIXES = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
-
-
-class Marker(enum.Enum):
-    """Stands in for a value a problem cannot show."""
-
-    NONE = ""
-    MISSING = "missing"
-    UNKNOWN_KEY = "unknown key"
-    UNPARSABLE = "cannot parse"
-    UNREADABLE = "cannot read"
+# Symbols as the store keeps them; scanner_core.symbols holds the importer's own copy.
+_SYMBOL = re.compile(r"[A-Z0-9.\-_^=]{1,32}")
+_SYMBOL_EXPECTED = "a symbol: 1-32 characters of A-Z 0-9 . - _ ^ ="
 
 
 T = TypeVar("T")
-
-
-@frozen
-class Problem:
-    """One thing wrong in a config: file, field path, the value found and what was expected."""
-
-    file: str
-    path: str
-    value: Any
-    expected: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.path}: " if self.path else f"{self.file}: "
-        got = self.value.value if isinstance(self.value, Marker) else f"got {self.value!r}"
-        return (
-            f"{where}{got}, expected {self.expected}" if got else f"{where}expected {self.expected}"
-        )
-
-
-class ConfigError(Exception):
-    """A config that cannot be used; its message has one line per problem."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems: list[Problem] = list(problems)
-        super().__init__("\n".join(map(str, self.problems)))
-
-
-class Invalid(ValueError):
-    """A value that breaks a rule; `at` names the field below the failing object, if any."""
-
-    def __init__(self, expected: str, value: Any = Marker.NONE, at: str = "") -> None:
-        self.expected, self.value, self.at = expected, value, at
-        super().__init__(f"{at + ': ' if at else ''}expected {expected}, got {value!r}")
 
 
 def expected_one_of(choices: Iterable[Any]) -> str:
@@ -140,9 +98,26 @@ def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
 
 
 def _valid_cron(text: str) -> bool:
-    from croniter import croniter
+    from croniter import CroniterBadDateError, croniter
 
-    return croniter.is_valid(text)
+    if not croniter.is_valid(text):
+        return False
+    try:
+        # Eight years see every Feb 29; a rule like '0 0 30 2 *' matches no date at all.
+        croniter(text, dt.datetime(2000, 1, 1), max_years_between_matches=8).get_next()
+    except CroniterBadDateError:
+        raise Invalid("a cron expression that matches a date that exists", text) from None
+    return True
+
+
+def _is_symbol(value: Any) -> bool:
+    return isinstance(value, str) and _SYMBOL.fullmatch(value) is not None
+
+
+def _symbols(_inst: Any, attribute: attrs.Attribute, values: Iterable[Any] | None) -> None:
+    """An attrs validator for a list of symbols (or None), naming the first bad one."""
+    if values is not None:
+        _each(_is_symbol, _SYMBOL_EXPECTED)(_inst, attribute, values)
 
 
 def _valid_calendar(name: str) -> bool:
@@ -225,6 +200,11 @@ class SymbolRequirements:
     history: dict[str, int] = field(factory=dict, validator=_valid_history)
 
 
+def _printable(most: int) -> Callable[[Any], bool]:
+    # Names reach logs, stats and error lines, where a newline or an escape would forge lines.
+    return lambda text: isinstance(text, str) and 0 < len(text) <= most and text.isprintable()
+
+
 def _default_name(config: ScannerConfig) -> str:
     return config.module
 
@@ -233,10 +213,12 @@ def _default_name(config: ScannerConfig) -> str:
 class ScannerConfig:
     """One scanner enabled in a session: which plugin, when it runs, and its limits."""
 
-    module: str = field(validator=_rule(bool, "a scanner name, file.py or package.module:Class"))
+    module: str = field(
+        validator=_rule(_printable(256), "a scanner name, file.py or package.module:Class")
+    )
     name: str = field(
         default=attrs.Factory(_default_name, takes_self=True),
-        validator=_rule(bool, "a non-empty scanner name"),
+        validator=_rule(_printable(256), "a scanner name of 1-256 printable characters"),
     )
     enabled: bool = True
     pre_session: bool = False
@@ -259,7 +241,7 @@ class UniverseConfig:
     """The symbols scanners search: an explicit list, a file of symbols, or the whole store."""
 
     symbols: tuple[str, ...] | None = field(
-        default=None, converter=attrs.converters.optional(tuple)
+        default=None, converter=attrs.converters.optional(tuple), validator=_symbols
     )
     file: Path | None = None
     all: bool = False
@@ -282,8 +264,22 @@ class UniverseConfig:
 
 def read_symbols(path: Path) -> list[str]:
     """Symbols from a text file, one per line; blank lines and '#' comments are skipped."""
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
-    return list(dict.fromkeys(line.upper() for line in lines if line))
+    return list(dict.fromkeys(text.upper() for _, text in _symbol_lines(path)))
+
+
+def _symbol_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line of a symbols file that holds one."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if text := line.split("#", 1)[0].strip():
+            yield number, text
+
+
+def _bad_symbol_line(path: Path) -> tuple[int, str] | None:
+    """The first line of a symbols file that is no symbol (lower case is fine), if any."""
+    for number, text in _symbol_lines(path):
+        if not (text.isascii() and _is_symbol(text.upper())):
+            return number, text
+    return None
 
 
 @frozen(kw_only=True)
@@ -297,10 +293,14 @@ class DataConfig:
 class SessionConfig:
     """A whole session: symbols, bar streams, scanners, data, universe, mode and dates."""
 
-    symbols: list[str] = field(factory=list)
+    symbols: list[str] = field(factory=list, validator=_symbols)
+    # Only the intervals a session builds bars for: '7m' would parse, then fail the run.
     streams: list[str] = field(
         factory=lambda: ["1m"],
-        validator=_each(stream_seconds, "a bar interval like '1m', '5m', '1h' or '1d'"),
+        validator=_each(
+            lambda s: isinstance(s, str) and s in INTERVAL_MINUTES,
+            "a bar interval the session supports: " + expected_one_of(INTERVAL_MINUTES),
+        ),
     )
     #: The session's finest interval; None: the finest interval the store holds.
     base_interval: str | None = field(
@@ -494,12 +494,6 @@ def _make_converter() -> cattrs.Converter:
 converter: cattrs.Converter = _make_converter()
 
 
-def _join(path: str, part: str | int) -> str:
-    if isinstance(part, int):
-        return f"{path}[{part}]"
-    return f"{path}.{part}" if path else part
-
-
 def _lookup(data: Any, path: list[str | int]) -> Any:
     """The raw value at a field path, or Marker.MISSING when the data has none there."""
     for part in path:
@@ -532,24 +526,24 @@ def _problem(file: str, raw: Any, path: list[str | int], exc: BaseException) -> 
         key = sorted(exc.extra_fields)[0]
         known = ", ".join(a.name for a in attrs.fields(exc.cl))
         path = [*path, key]
-        return Problem(file, _render(path), Marker.UNKNOWN_KEY, f"one of {known}")
+        return Problem(file, render_path(path), Marker.UNKNOWN_KEY, f"one of {known}")
     if isinstance(exc, Invalid):
         if exc.at:
             path = [*path, *_parse_at(exc.at)]
         value = exc.value if exc.value is not Marker.NONE else _lookup(raw, path)
         if value is Marker.MISSING:
             value = Marker.NONE
-        return Problem(file, _render(path), value, exc.expected)
+        return Problem(file, render_path(path), value, exc.expected)
     value = _lookup(raw, path)
     if isinstance(exc, KeyError) and value is Marker.MISSING:
-        return Problem(file, _render(path), Marker.MISSING, "a value: this key is required")
+        return Problem(file, render_path(path), Marker.MISSING, "a value: this key is required")
     if isinstance(exc, ValueError):
         expected = _attrs_expected(exc)
         shown = Marker.NONE if value is Marker.MISSING else value
-        return Problem(file, _render(path), shown, expected or f"a valid value ({exc})")
+        return Problem(file, render_path(path), shown, expected or f"a valid value ({exc})")
     if value is not Marker.MISSING and not isinstance(value, Mapping):
-        return Problem(file, _render(path), value, "a table of settings")
-    return Problem(file, _render(path), Marker.NONE, f"a valid value ({exc})")
+        return Problem(file, render_path(path), value, "a table of settings")
+    return Problem(file, render_path(path), Marker.NONE, f"a valid value ({exc})")
 
 
 _ATTRS_BOUND = re.compile(r"^'[^']*' must be ([<>]=?) (.+): ")
@@ -573,78 +567,12 @@ def _parse_at(at: str) -> list[str | int]:
     return [int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", at) if p]
 
 
-def _render(path: list[str | int]) -> str:
-    text = ""
-    for part in path:
-        text = _join(text, part)
-    return text
-
-
-class _YamlLoader(yaml.SafeLoader):
-    """Safe YAML without YAML 1.1 base-60 ints, so `end_time: 15:55` stays a string."""
-
-
-_INT_TAG = "tag:yaml.org,2002:int"
-_YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != _INT_TAG]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_YamlLoader.add_implicit_resolver(
-    _INT_TAG,
-    re.compile(r"^[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|0[0-7_]+|0|[1-9][0-9_]*)$"),
-    list("-+0123456789"),
-)
-
-
-def _read(path: Path) -> Any:
-    """Parse a config file by its suffix, turning every failure into a ConfigError."""
-    kind = _SUFFIXES.get(path.suffix.lower())
-    if kind is None:
-        raise ConfigError(
-            [
-                Problem(
-                    str(path), "", path.suffix or "no suffix", "a .toml, .yaml, .yml or .json file"
-                )
-            ]
-        )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ConfigError(
-            [Problem(str(path), "", Marker.UNREADABLE, f"a readable {kind} file ({reason})")]
-        ) from None
-    try:
-        if kind == "TOML":
-            return tomllib.loads(text)
-        if kind == "YAML":
-            return yaml.load(text, Loader=_YamlLoader)
-        return json.loads(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError, json.JSONDecodeError) as exc:
-        where, reason = _parse_error(exc)
-        raise ConfigError(
-            [Problem(str(path), where, Marker.UNPARSABLE, f"valid {kind} ({reason})")]
-        ) from None
-
-
-def _parse_error(exc: Exception) -> tuple[str, str]:
-    """The 'line N, column M' and the reason of a parser error."""
-    if isinstance(exc, json.JSONDecodeError):
-        return f"line {exc.lineno}, column {exc.colno}", exc.msg
-    mark = getattr(exc, "problem_mark", None)
-    if mark is not None:
-        return f"line {mark.line + 1}, column {mark.column + 1}", getattr(exc, "problem", "") or ""
-    match = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(exc))
-    if match:
-        return f"line {match[2]}, column {match[3]}", match[1]
-    return "", str(exc)
-
-
 def parse_config(data: Any, file: str = "<config>", base_dir: Path | None = None) -> SessionConfig:
     """Structure an already-parsed config mapping into a SessionConfig, or raise ConfigError."""
     if not isinstance(data, Mapping):
         raise ConfigError([Problem(file, "", data, "a table of settings at the top level")])
     config = structure(data, SessionConfig, file)
+    _check_schedules(config, file)
     return _resolve_paths(config, file, base_dir or Path.cwd())
 
 
@@ -682,13 +610,49 @@ def _resolve_paths(config: SessionConfig, file: str, base_dir: Path) -> SessionC
             raise ConfigError(
                 [Problem(file, "universe.file", str(universe.file), "an existing file of symbols")]
             )
+        _check_symbols_file(universe.file, file)
     return attrs.evolve(config, data=DataConfig(store=store), universe=universe)
+
+
+def _check_symbols_file(path: Path, file: str) -> None:
+    try:
+        bad = _bad_symbol_line(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise ConfigError(
+            [
+                Problem(
+                    file, "universe.file", Marker.UNREADABLE, f"a text file of symbols ({reason})"
+                )
+            ]
+        ) from None
+    if bad is not None:
+        number, text = bad
+        raise ConfigError(
+            [Problem(file, f"universe.file: {path} line {number}", text, _SYMBOL_EXPECTED)]
+        )
+
+
+def _check_schedules(config: SessionConfig, file: str) -> None:
+    """Refuse cron schedules that would never run on a session of the config's calendar."""
+    from scanner_core.schedule import runs_within_a_year
+
+    start = config.start_date or dt.date.today()
+    expected = f"a cron that fires on a {config.calendar} session within a year of {start}"
+    problems = [
+        Problem(file, f"scanners[{index}].schedule.cron", scanner.schedule.cron, expected)
+        for index, scanner in enumerate(config.scanners)
+        if scanner.schedule.cron is not None
+        and runs_within_a_year(scanner.schedule, config.calendar, start) is False
+    ]
+    if problems:
+        raise ConfigError(problems)
 
 
 def load_config(path: str | Path) -> SessionConfig:
     """Read a TOML, YAML or JSON session config; raise ConfigError naming every problem."""
     path = Path(path)
-    return parse_config(_read(path), str(path), path.resolve().parent)
+    return parse_config(read_config_file(path), str(path), path.resolve().parent)
 
 
 def dump_config(config: SessionConfig) -> dict[str, Any]:

@@ -136,3 +136,16 @@ def _epoch(moment: dt.datetime) -> int:
 
 def _at(epoch_seconds: int, tm: TimeManager) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch_seconds, tz=tm.tz)
+
+
+def runs_within_a_year(config: ScannerSchedule, calendar: str, start: dt.date) -> bool | None:
+    """Whether a schedule runs on some session of `calendar` within a year from `start`.
+
+    None when the calendar has no sessions there to tell. This is the test `scanner check`
+    applies, on the same Schedule `scanner run` uses, so the two agree.
+    """
+    tm = TimeManager(calendar)
+    if not tm.sessions(start, start + _HORIZON):
+        return None
+    midnight = tm.combine(start, dt.time(0))
+    return Schedule.from_config(config).next_run(midnight - dt.timedelta(seconds=1), tm) is not None

@@ -20,16 +20,12 @@ from rich.table import Table
 from rich.text import Text
 
 from scanner_core.execution import TIMEOUT
+from scanner_core.stats_file import FORMAT_VERSION, StatsFileError, read_records
 
-FORMAT_VERSION = 1
+__all__ = ["FORMAT_VERSION", "ScanHistory", "ScanRecord", "StatsFileError", "stats_table"]
 
 _converter = cattrs.Converter()
 _converter.register_unstructure_hook(datetime, datetime.isoformat)
-_converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
-
-
-class StatsFileError(ValueError):
-    """A stats file that cannot be read, naming the file and what was wrong."""
 
 
 @frozen
@@ -92,19 +88,8 @@ class ScanHistory:
 
     @classmethod
     def load(cls, path: str | Path) -> ScanHistory:
-        """Read a file written by to_json(); StatsFileError names what was wrong and where."""
-        try:
-            document = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise StatsFileError(f"{path}: cannot read stats: {exc}") from exc
-        if not isinstance(document, dict) or not isinstance(document.get("records"), list):
-            raise StatsFileError(f"{path}: expected a JSON object with a 'records' list")
-        try:
-            records = _converter.structure(document["records"], list[ScanRecord])
-        except Exception as exc:
-            details = "; ".join(cattrs.transform_error(exc, path="records"))
-            raise StatsFileError(f"{path}: {details}") from exc
-        return cls(records)
+        """Read a file written by to_json(); StatsFileError names the file and first bad field."""
+        return cls([ScanRecord(**fields) for fields in read_records(path)])
 
 
 def _summarize(records: list[ScanRecord]) -> dict[str, Any]:

@@ -206,9 +206,9 @@ BAD = [
     ),
     (
         ".json",
-        '{"streams": ["1m", "7x"]}',
+        '{"streams": ["1m", "7m"]}',
         "streams[1]",
-        "got '7x', expected a bar interval like '1m', '5m', '1h' or '1d'",
+        "got '7m', expected a bar interval the session supports: one of '1m', '5m', '15m', '1h'",
     ),
     (
         ".json",
@@ -400,3 +400,66 @@ def test_symbol_requirements_are_typed(history, line):
     with pytest.raises(ConfigError) as info:
         parse_config(bad, "s.toml")
     assert str(info.value).startswith(f"s.toml: scanners[0].{line}")
+
+
+def test_every_stream_the_session_builds_is_accepted_and_no_other() -> None:
+    assert parse_config({"streams": ["1m", "5m", "15m", "1h", "1d"]}).streams[-1] == "1d"
+    with pytest.raises(ValueError, match=r"streams\[0\]: expected a bar interval the session"):
+        SessionConfig(streams=["7m"])
+
+
+def test_symbols_of_every_kind_the_store_keeps_are_accepted(tmp_path: Path) -> None:
+    symbols = ["BRK.B", "^GSPC", "ES=F", "BF-B", "A_1", "X" * 32]
+    config = parse_config({"symbols": symbols, "universe": {"symbols": symbols}})
+    assert config.symbols == symbols and config.universe.symbols == tuple(symbols)
+    write(tmp_path, "u.txt", "brk.b  # lower case is read as upper case\n^gspc\n")
+    config = load_config(write(tmp_path, "s.toml", '[universe]\nfile = "u.txt"\n'))
+    assert config.universe.resolve() == ["BRK.B", "^GSPC"]
+
+
+def test_symbols_and_names_are_checked_when_built_in_python_too() -> None:
+    with pytest.raises(ValueError, match=r"symbols\[1\]: expected a symbol"):
+        SessionConfig(symbols=["AAPL", "a/b"])
+    with pytest.raises(ValueError, match=r"symbols\[0\]: expected a symbol"):
+        UniverseConfig(symbols=["\x1b[2J"])
+    with pytest.raises(ValueError, match="name: expected a scanner name of 1-256 printable"):
+        ScannerConfig(module="gap", name="gap\n[SCANNER] forged")
+
+
+def test_a_universe_file_line_that_is_no_symbol_names_the_file_and_line(tmp_path: Path) -> None:
+    symbols = write(tmp_path, "u.txt", "AAPL\n\n# note\nMS FT\n")
+    config_file = write(tmp_path, "s.toml", '[universe]\nfile = "u.txt"\n')
+    assert problems_of(config_file) == [
+        f"{config_file}: universe.file: {symbols} line 4: got 'MS FT', "
+        "expected a symbol: 1-32 characters of A-Z 0-9 . - _ ^ ="
+    ]
+
+
+def test_a_cron_that_fires_on_sessions_passes_and_one_that_never_does_is_named() -> None:
+    good = {"start_date": "2024-01-02", "scanners": [{"module": "g", "schedule": {}}]}
+    good["scanners"][0]["schedule"] = {"cron": "*/30 10-15 * * 1-5"}
+    assert parse_config(good).scanners[0].schedule.cron == "*/30 10-15 * * 1-5"
+    # A cron that fires only outside every session (here: on Saturdays) never runs.
+    bad = {
+        **good,
+        "scanners": [{"module": "g"}, {"module": "h", "schedule": {"cron": "0 11 * * 6"}}],
+    }
+    with pytest.raises(ConfigError) as info:
+        parse_config(bad, "s.toml")
+    assert str(info.value) == (
+        "s.toml: scanners[1].schedule.cron: got '0 11 * * 6', "
+        "expected a cron that fires on a XNYS session within a year of 2024-01-02"
+    )
+    with pytest.raises(ValueError, match="cron: expected a cron expression that matches a date"):
+        ScannerSchedule(cron="0 0 30 2 *", interval=None)
+
+
+def test_the_schedule_check_answers_none_where_the_calendar_has_no_sessions() -> None:
+    from scanner_core.schedule import runs_within_a_year
+
+    schedule = ScannerSchedule(cron="0 11 * * 1-5", interval=None)
+    assert runs_within_a_year(schedule, "XNYS", dt.date(2024, 1, 2)) is True
+    assert runs_within_a_year(schedule, "XNYS", dt.date(2200, 1, 1)) is None
+    leap_day = ScannerSchedule(cron="0 11 29 2 *", interval=None)
+    assert runs_within_a_year(leap_day, "XNYS", dt.date(2023, 6, 1)) is True
+    assert runs_within_a_year(leap_day, "XNYS", dt.date(2024, 6, 1)) is False
