@@ -168,13 +168,20 @@ def data_import_command(
 def run_command(
     config: str, history_path: str | None, stats_path: str | None, log_format: str, quiet: bool
 ) -> None:
-    """Run the backtest session described by CONFIG."""
+    """Run the backtest session described by CONFIG.
+
+    The first SIGINT, SIGTERM or SIGHUP stops the session after its current step, still
+    writing the summary and files; the exit code is then 128 + the signal's number
+    (130, 143, 129). A second signal exits at once.
+    """
     import logging
     from pathlib import Path
 
+    from scanner_core import reaper
     from scanner_core.config import ConfigError, load_config
     from scanner_core.coordinator import SessionCoordinator
     from scanner_core.logs import configure_logging
+    from scanner_core.shutdown import handling_signals
 
     configure_logging(log_format, logging.WARNING if quiet else logging.INFO)
     try:
@@ -185,11 +192,16 @@ def run_command(
     except (ConfigError, ValueError) as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from None
-    summary = coordinator.run()
-    if quiet:
-        for line in summary.lines():
-            click.echo(line)
-    if history_path:
-        coordinator.recorder.write(history_path)
-    if stats_path:
-        coordinator.manager.history.to_json(stats_path)
+    # Orphans a scan leaves re-parent to this process, which ends them: nothing the
+    # session started outlives it.
+    with handling_signals() as stop, reaper.owning_descendants(grace=0.3):
+        summary = coordinator.run()
+        if quiet:
+            for line in summary.lines():
+                click.echo(line)
+        if history_path:
+            coordinator.recorder.write(history_path)
+        if stats_path:
+            coordinator.manager.history.to_json(stats_path)
+    if stop.requested:
+        raise SystemExit(stop.exit_code)
