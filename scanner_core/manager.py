@@ -372,6 +372,7 @@ class ScannerManager:
         ):
             self.problems.append(
                 f"{name}: disabled after {cfg.max_consecutive_failures} consecutive failures"
+                f" (last: {result.error})"
             )
             self._teardown(name, context.current_time)
         return result
