@@ -76,11 +76,14 @@ class ShutdownRequest:
             _installed = None
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
-        # Only a flag: logging here could re-enter a lock the interrupted code holds.
-        if self.signum is None:
-            self.signum = signum
-            return
-        _exit_now(signum)
+        if self.signum is not None:
+            _exit_now(signum)
+        self.signum = signum
+        # os.write, not logging: this may run inside a write to sys.stderr, which must not
+        # be re-entered. Only at a terminal, where someone pressed Ctrl-C and waits.
+        if os.isatty(2):
+            name = signal.Signals(signum).name
+            os.write(2, f"[SESSION] {name}: stopping after the current step\n".encode())
 
 
 @contextmanager
