@@ -218,7 +218,10 @@ def run_command(
     """Run the backtest session described by CONFIG.
 
     Exits 1 on a bad config or store, and 3 when the run did nothing: no scanner
-    loaded, no bar replayed, or every scan failed (unless --allow-empty).
+    loaded, no bar replayed, or every scan failed (unless --allow-empty). The first
+    SIGINT, SIGTERM or SIGHUP stops the session after its current step, still writing
+    the summary and files; the exit code is then 128 + the signal's number (130, 143,
+    129). A second signal exits at once.
     """
     from scanner_core.outputs import OutputPathError, check_output_paths
 
@@ -230,9 +233,11 @@ def run_command(
     import logging
     from pathlib import Path
 
+    from scanner_core import reaper
     from scanner_core.config import ConfigError, load_config
     from scanner_core.coordinator import SessionCoordinator
     from scanner_core.logs import configure_logging
+    from scanner_core.shutdown import handling_signals
 
     configure_logging(log_format, logging.WARNING if quiet else logging.INFO)
     try:
@@ -243,14 +248,19 @@ def run_command(
     except (ConfigError, ValueError) as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from None
-    summary = coordinator.run()
-    if quiet:
-        for line in summary.lines():
-            click.echo(line)
-    if history_path:
-        coordinator.recorder.write(history_path)
-    if stats_path:
-        coordinator.manager.history.to_json(stats_path)
+    # Orphans a scan leaves re-parent to this process, which ends them: nothing the
+    # session started outlives it.
+    with handling_signals() as stop, reaper.owning_descendants(grace=0.3):
+        summary = coordinator.run()
+        if quiet:
+            for line in summary.lines():
+                click.echo(line)
+        if history_path:
+            coordinator.recorder.write(history_path)
+        if stats_path:
+            coordinator.manager.history.to_json(stats_path)
+    if stop.requested:
+        raise SystemExit(stop.exit_code)
     if summary.empty and not allow_empty:
         for reason in summary.empty:
             click.echo(f"{config}: the run did nothing: {reason}", err=True)

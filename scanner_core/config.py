@@ -232,7 +232,9 @@ class ScannerConfig:
         validator=_rule(_positive, "a number >= 0 (0: no timeout)"),
     )
     max_symbols: int | None = field(default=None, validator=_rule(_positive, "a count > 0"))
-    max_retries: int = field(default=0, validator=_rule(lambda n: n >= 0, "a count >= 0"))
+    max_retries: int = field(
+        default=0, validator=_rule(lambda n: 0 <= n <= 10, "a count from 0 to 10")
+    )
     max_consecutive_failures: int = field(default=3, validator=_rule(_positive, "a count > 0"))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from attrs import define, field
 
+from scanner_core import shutdown
 from scanner_core.bars import INTERVAL_MINUTES
 from scanner_core.calendar import TimeManager
 from scanner_core.config import SessionConfig
@@ -115,12 +116,21 @@ class SessionCoordinator:
         if days:
             self._set_time(self.time_manager.pre_market(days[0])[0])
             self.manager.load_scanners()
-            self._set_up()
-        for day in days:
-            self._run_day(day)
-        if days:
-            self.manager.teardown_all(self._now)
-        self.summary.days = len(days)
+        ran = 0
+        # A stop request ends the run between steps; teardown and the summary still follow.
+        try:
+            if days:
+                self._set_up()
+            for day in days:
+                shutdown.check()
+                ran += 1
+                self._run_day(day)
+        except shutdown.SessionStopped as stop:
+            log.warning("[SESSION] %s: the scans done so far are kept", stop)
+        finally:
+            if days:
+                self.manager.teardown_all(self._now)
+        self.summary.days = ran
         self.summary.scans = len(self.manager.history.records)
         self.summary.added = dict(self.recorder.added)
         self.summary.problems = list(self.manager.problems)

@@ -20,8 +20,17 @@ The only thing that comes back is the return value, pickled through a pipe, so
   threads started by the parent (the child has only the thread that forked).
 
 A child still running at the limit gets SIGTERM, then SIGKILL after a short grace, and is
-reaped before `run_scan` returns; it runs in its own process group, so processes it
-started go with it. The scan is recorded as error "timeout".
+reaped before `run_scan` returns. The scan is recorded as error "timeout".
+
+Nothing a forked scan starts outlives it: the child leads its own process group, and
+when the scan ends, returned or timed out, the whole group gets SIGTERM, then SIGKILL
+after the grace, so a `subprocess` or a double-forked grandchild goes with it (and no
+longer holds the session's stdout or stderr open). Processes that left the group with
+`setsid()` are ended too where the session adopts orphans (`scanner_core.reaper`, Linux).
+
+A BaseException from a scan (SystemExit, KeyboardInterrupt, GeneratorExit, ...) fails
+that scan, in the child and in process alike; see scanner_core.shutdown for the one
+exception, a real Ctrl-C with no stop handler installed.
 """
 
 from __future__ import annotations
@@ -40,13 +49,14 @@ from typing import Any
 
 from attrs import frozen
 
+from scanner_core import reaper, shutdown
 from scanner_core.logs import get_logger
 from scanner_core.scanner import ScanContext
 
 log = get_logger("execution")
 
 TIMEOUT = "timeout"
-#: Time a timed-out child gets between SIGTERM and SIGKILL.
+#: Time a scan's processes get between SIGTERM and SIGKILL when the scan ends.
 KILL_GRACE_SECONDS = 0.3
 # How often the parent looks for a child that exited without closing the pipe
 # (a grandchild can hold the write end open).
@@ -106,8 +116,10 @@ def _run_in_process(fn: ScanFn, context: ScanContext) -> ScanOutcome:
     start = time.perf_counter()
     try:
         value = fn(context)
-    # SystemExit as in a forked child: a scan's sys.exit() fails that scan, not the session.
-    except (Exception, SystemExit) as exc:
+    # As in a forked child: a scan's sys.exit() or raise KeyboardInterrupt fails that scan.
+    except BaseException as exc:
+        if not shutdown.is_plugin_failure(exc):
+            raise
         outcome = _error_outcome(exc, _ms_since(start), isolated=False)
         log.debug("%s raised:\n%s", context.scanner_name, outcome.traceback)
         return outcome
@@ -122,6 +134,9 @@ def _run_forked(
     # Unflushed output would otherwise be written twice, once by each process.
     sys.stdout.flush()
     sys.stderr.flush()
+    # The session's own children, started before the scan; any other found after it
+    # is an orphan that escaped the scan's process group.
+    known = reaper.children() if reaper.adopting() else None
     read_fd, write_fd = os.pipe()
     # Frozen objects are skipped by the child's collector, which would otherwise write to
     # every object header it walks and so copy most of the parent's heap page by page.
@@ -142,22 +157,22 @@ def _run_forked(
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)
     try:
-        payload, status = _collect(pid, read_fd, deadline)
-        if status is None:
-            _kill(pid, grace)
-            log.warning(
-                "%s: stopped after timeout of %.3gs",
-                context.scanner_name,
-                timeout_seconds,
-                extra={"scanner": context.scanner_name, "event": "timeout"},
-            )
-            return ScanOutcome(error=TIMEOUT, execution_time_ms=_ms_since(start), isolated=True)
+        payload, exited = _collect(pid, read_fd, deadline)
     except BaseException:
         # An interrupt in the parent (Ctrl-C) must not leave the scan running.
-        _kill(pid, grace)
+        _end_scan(pid, grace, known)
         raise
     finally:
         os.close(read_fd)
+    status = _end_scan(pid, grace, known)
+    if not exited:
+        log.warning(
+            "%s: stopped after timeout of %.3gs",
+            context.scanner_name,
+            timeout_seconds,
+            extra={"scanner": context.scanner_name, "event": "timeout"},
+        )
+        return ScanOutcome(error=TIMEOUT, execution_time_ms=_ms_since(start), isolated=True)
     return _decode(payload, status, _ms_since(start), context.scanner_name)
 
 
@@ -167,9 +182,9 @@ def _child_main(fn: ScanFn, context: ScanContext, write_fd: int) -> None:
     try:
         os.setpgid(0, 0)
         # The parent's handlers (graceful shutdown, Ctrl-C) make no sense here: SIGTERM
-        # must kill even inside a C call, and an interrupt is the parent's to handle.
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # and SIGHUP must kill even inside a C call, and an interrupt is the parent's.
+        for signum in shutdown.SIGNALS:
+            signal.signal(signum, signal.SIG_IGN if signum == signal.SIGINT else signal.SIG_DFL)
         try:
             message: tuple[Any, ...] = ("ok", fn(context))
         except BaseException as exc:
@@ -189,10 +204,10 @@ def _child_main(fn: ScanFn, context: ScanContext, write_fd: int) -> None:
         os._exit(status)
 
 
-def _collect(pid: int, read_fd: int, deadline: float) -> tuple[bytes, int | None]:
+def _collect(pid: int, read_fd: int, deadline: float) -> tuple[bytes, bool]:
     """Read the child's message until it exits or the deadline passes.
 
-    Returns the bytes read and the child's wait status, or None as status if still running.
+    Returns the bytes read and whether the child exited; it is left unreaped.
     """
     chunks: list[bytes] = []
     poller = select.poll()
@@ -201,7 +216,7 @@ def _collect(pid: int, read_fd: int, deadline: float) -> tuple[bytes, int | None
     while True:
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
-            return b"".join(chunks), None
+            return b"".join(chunks), False
         if not eof and poller.poll(min(remaining, _REAP_TICK_SECONDS) * 1000):
             chunk = os.read(read_fd, 1 << 20)
             if chunk:
@@ -210,10 +225,23 @@ def _collect(pid: int, read_fd: int, deadline: float) -> tuple[bytes, int | None
             eof = True
         elif eof:
             time.sleep(min(remaining, 0.001))
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
+        if _exited(pid):
             chunks.extend(_drain(read_fd))
-            return b"".join(chunks), status
+            return b"".join(chunks), True
+
+
+# Wait statuses of children reaped early where os.waitid cannot leave them unreaped.
+_reaped: dict[int, int] = {}
+
+
+def _exited(pid: int) -> bool:
+    """Whether the child exited, leaving it a zombie so its pid still names its group."""
+    if hasattr(os, "waitid"):
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        _reaped[pid] = status
+    return bool(done)
 
 
 def _drain(read_fd: int) -> list[bytes]:
@@ -226,25 +254,29 @@ def _drain(read_fd: int) -> list[bytes]:
     return chunks
 
 
-def _kill(pid: int, grace: float) -> None:
-    """SIGTERM the child's process group, SIGKILL it after `grace`, and reap the child."""
-    _signal(pid, signal.SIGTERM)
+def _end_scan(pid: int, grace: float, known: set[int] | None) -> int:
+    """End the scan's child, its process group and the orphans that escaped; its wait status."""
+    # The child is not reaped yet, so its pid still names its group and no other process.
+    reaper.signal_group(pid, signal.SIGTERM)
+    status = _reap_child(pid, grace)
+    reaper.end_group(pid, grace)
+    if known is not None:
+        reaper.kill_new_children(known | {pid}, grace)
+    return status
+
+
+def _reap_child(pid: int, grace: float) -> int:
+    """Reap the child, SIGKILLing its group if it is still running after `grace`."""
+    if pid in _reaped:
+        return _reaped.pop(pid)
     end = time.perf_counter() + grace
     while time.perf_counter() < end:
-        if os.waitpid(pid, os.WNOHANG)[0]:
-            # Processes the scan started may outlive it; they share its process group.
-            _signal(pid, signal.SIGKILL)
-            return
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
         time.sleep(0.005)
-    _signal(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-
-
-def _signal(pid: int, signum: int) -> None:
-    """Signal the child's process group, and the child itself in case it has none yet."""
-    for send in (os.killpg, os.kill):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            send(pid, signum)
+    reaper.signal_group(pid, signal.SIGKILL)
+    return os.waitpid(pid, 0)[1]
 
 
 def _decode(payload: bytes, status: int, elapsed_ms: float, scanner: str) -> ScanOutcome:

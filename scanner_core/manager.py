@@ -12,6 +12,22 @@ callback, history, disabling), on the thread that calls it. The coordinator call
 ever changed from that one thread. A scan still reads the session while bars arrive:
 in-process (no timeout) it reads the live arrays, forked it reads them as they were at
 the fork.
+
+Plugin failures
+---------------
+Any BaseException from plugin code (SystemExit, KeyboardInterrupt, GeneratorExit, ...)
+fails that plugin only: a constructor or setup() that raises leaves the scanner out, a
+scan that raises fails that turn, a session_start, teardown or observer hook that raises
+is logged, and each is listed in `problems` (once) for the session's summary. Each
+observer is called on its own, so one that raises never keeps a scan from the others
+(the history recorder among them). The one exception is a real Ctrl-C with no stop
+handler installed (see scanner_core.shutdown).
+
+Stopping
+--------
+Before each scan the manager checks for a stop request (scanner_core.shutdown.check):
+once one arrived, the scan that was running has been recorded, no other starts, and
+SessionStopped propagates to the coordinator, which tears the scanners down.
 """
 
 from __future__ import annotations
@@ -28,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pluggy
 
+from scanner_core import shutdown
 from scanner_core.execution import TIMEOUT, ScanOutcome, run_scan
 from scanner_core.limits import SessionSymbolCap, check_result
 from scanner_core.logs import get_logger
@@ -73,6 +90,10 @@ class _Finished:
     name: str
     context: ScanContext
     outcome: ScanOutcome
+
+
+def _raised(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _policy(cfg: ScannerConfig) -> RetryPolicy:
@@ -179,8 +200,10 @@ class ScannerManager:
             try:
                 ok = self._hook(name, "setup")(context=self._context(name, now))
             # SystemExit too: a setup() that exits must not end the session either.
-            except (Exception, SystemExit) as exc:
-                self._fail(name, f"setup raised {type(exc).__name__}: {exc}", drop=True)
+            except BaseException as exc:
+                if not shutdown.is_plugin_failure(exc):
+                    raise
+                self._fail(name, f"setup raised {_raised(exc)}", drop=True)
                 continue
             if ok is False:
                 self._fail(name, "setup returned False", drop=True, level=logging.INFO)
@@ -193,19 +216,15 @@ class ScannerManager:
 
         It runs in the session's process even for scanners whose scans are forked, so
         what it builds (a day's cache) is there for every scan. A failure is logged and
-        the scanner's scans still run: they rebuild what they need themselves.
+        listed, and the scanner's scans still run: they rebuild what they need themselves.
         """
         for name in list(self._loaded):
             try:
                 self._hook(name, "session_start")(context=self._context(name, now))
-            except (Exception, SystemExit) as exc:
-                log.error(
-                    "%s: session_start raised %s: %s",
-                    name,
-                    type(exc).__name__,
-                    exc,
-                    extra={"scanner": name, "event": "error"},
-                )
+            except BaseException as exc:
+                if not shutdown.is_plugin_failure(exc):
+                    raise
+                self._problem(name, f"session_start raised {_raised(exc)}", "error")
 
     def execute_pre_session_scans(self, now: datetime | None = None) -> dict[str, ScanResult]:
         """Run every scanner configured with pre_session = true, once."""
@@ -292,6 +311,7 @@ class ScannerManager:
 
     def _execute_scan(self, name: str, now: datetime | None) -> ScanResult:
         """Run one scan turn of one scanner on this thread and hand on what it found."""
+        shutdown.check()
         context = self._context(name, now)
         return self._complete(name, context, self._scan_turn(name)(context))
 
@@ -352,6 +372,7 @@ class ScannerManager:
         ):
             self.problems.append(
                 f"{name}: disabled after {cfg.max_consecutive_failures} consecutive failures"
+                f" (last: {result.error})"
             )
             self._teardown(name, context.current_time)
         return result
@@ -394,18 +415,21 @@ class ScannerManager:
         return added
 
     def _notify(self, name: str, hook: str, **kwargs: Any) -> None:
-        """Call an observer hook; an observer that raises is logged, the scan still counts."""
-        try:
-            getattr(self.pm.hook, hook)(**kwargs)
-        except Exception as exc:  # an observer's bug must not stop the session
-            log.error(
-                "%s: %s hook raised %s: %s",
-                name,
-                hook,
-                type(exc).__name__,
-                exc,
-                extra={"scanner": name, "event": "hook_error", "hook": hook},
-            )
+        """Call each observer of a hook on its own; one that raises is logged and listed."""
+        impls = getattr(self.pm.hook, hook).get_hookimpls()
+        observers = list(dict.fromkeys(impl.plugin for impl in impls))
+        # pluggy calls the last registered first; so do we.
+        for observer in reversed(observers):
+            others = [p for p in observers if p is not observer]
+            try:
+                self.pm.subset_hook_caller(hook, remove_plugins=others)(**kwargs)
+            except BaseException as exc:  # an observer's bug must not stop the session
+                if not shutdown.is_plugin_failure(exc):
+                    raise
+                plugin = self.pm.get_name(observer) or type(observer).__name__
+                self._problem(
+                    plugin, f"{hook} hook raised {_raised(exc)}", "hook_error", scan_of=name
+                )
 
     def _skip(self, name: str, now: datetime) -> None:
         log.warning(
@@ -456,8 +480,7 @@ class ScannerManager:
         if cfg.timeout_seconds is None:
             return None
         policy = _policy(cfg)
-        backoff = sum(policy.delay(k) for k in range(1, policy.max_retries + 1))
-        return (policy.max_retries + 1) * cfg.timeout_seconds + backoff
+        return (policy.max_retries + 1) * cfg.timeout_seconds + sum(policy.waits())
 
     # Registration and hooks
 
@@ -466,7 +489,10 @@ class ScannerManager:
             scanner = build_scanner(info, cfg, file=self.config_file, index=index)
             context = self._context_factory(cfg.name, cfg)
             self.pm.register(scanner, name=cfg.name)
-        except Exception as exc:  # constructor bugs and hook signature errors alike
+        # Constructor bugs, sys.exit() and hook signature errors alike.
+        except BaseException as exc:
+            if not shutdown.is_plugin_failure(exc):
+                raise
             self._fail(cfg.name, info.with_failure(exc).describe())
             return
         self._loaded[cfg.name] = _Loaded(cfg, info, scanner, context)
@@ -531,15 +557,21 @@ class ScannerManager:
         """Call teardown() on one scanner (failures logged) and unregister it."""
         try:
             self._hook(name, "teardown")(context=self._context(name, now))
-        except Exception as exc:  # teardown of one must not skip the others
-            log.error(
-                "%s: teardown raised %s: %s",
-                name,
-                type(exc).__name__,
-                exc,
-                extra={"scanner": name, "event": "teardown_error"},
-            )
+        except BaseException as exc:  # teardown of one must not skip the others
+            if not shutdown.is_plugin_failure(exc):
+                raise
+            self._problem(name, f"teardown raised {_raised(exc)}", "teardown_error")
         self._drop(name)
+
+    def _problem(self, plugin: str, reason: str, event: str, scan_of: str | None = None) -> None:
+        """Log a plugin call that raised; list it in problems the first time."""
+        after = f" (after a scan of {scan_of})" if scan_of else ""
+        log.error(
+            "%s: %s%s", plugin, reason, after, extra={"scanner": scan_of or plugin, "event": event}
+        )
+        line = f"{plugin}: {reason}"
+        if line not in self.problems:
+            self.problems.append(line)
 
     def _drop(self, name: str) -> None:
         loaded = self._loaded.pop(name, None)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from scanner_core import atomic
 from scanner_core.hookspecs import hookimpl
 from scanner_core.scanner import ScanContext, ScanResult
 
@@ -46,6 +47,6 @@ class SessionRecorder:
                 break
 
     def write(self, path: str | Path) -> None:
-        """Write the history as JSON lines, one scan per line."""
+        """Write the history as JSON lines, one scan per line, whole (temp file + replace)."""
         lines = (json.dumps(e, sort_keys=True, default=str) for e in self.events)
-        Path(path).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        atomic.write_text(path, "".join(f"{line}\n" for line in lines))

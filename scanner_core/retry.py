@@ -12,8 +12,11 @@ Never retried: a scan stopped at its `timeout_seconds` (a retry would block the 
 for another full limit and most likely time out again), a crashed scan process, and a
 bad return value. All of these still count as failures.
 
-Backoff: retry k (1-based) waits `backoff_seconds * backoff_factor ** (k - 1)`; the wait
-goes through an injectable `sleep`, so a backtest passes a no-op and never really waits.
+Backoff: retry k (1-based) waits `backoff_seconds * backoff_factor ** (k - 1)`, but the
+waits of one scan turn add up to at most `MAX_BACKOFF_SECONDS` (30 s): the wait that would
+pass it is cut short and later retries follow without waiting. `max_retries` is at most
+`MAX_RETRIES` (10). The wait goes through an injectable `sleep`, so a backtest passes a
+no-op and never really waits.
 
 Disabling: `FailureTracker` counts consecutive failed scan *turns* per scanner (a turn
 that failed after all its retries counts once; any success resets the count) and says
@@ -22,6 +25,7 @@ when a scanner reaches `max_consecutive_failures`.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -31,6 +35,11 @@ from scanner_core.execution import ScanOutcome
 from scanner_core.logs import get_logger
 
 log = get_logger("retry")
+
+#: The most retries a scan turn may have; config above it is an error.
+MAX_RETRIES = 10
+#: The most one scan turn waits between its retries, all waits together.
+MAX_BACKOFF_SECONDS = 30.0
 
 #: Exception class names (matched along the MRO) whose failures may pass.
 RETRYABLE_ERRORS = frozenset(
@@ -46,7 +55,7 @@ class TransientScanError(Exception):
 class RetryPolicy:
     """How often a failed scan is retried, how long to wait between tries, when to give up."""
 
-    max_retries: int = field(default=0, validator=validators.ge(0))
+    max_retries: int = field(default=0, validator=[validators.ge(0), validators.le(MAX_RETRIES)])
     backoff_seconds: float = field(default=0.5, validator=validators.ge(0))
     backoff_factor: float = field(default=2.0, validator=validators.ge(1))
     max_consecutive_failures: int = field(default=3, validator=validators.ge(1))
@@ -57,8 +66,21 @@ class RetryPolicy:
         return outcome.error is not None and any(t in self.retry_on for t in outcome.error_types)
 
     def delay(self, retry: int) -> float:
-        """Seconds to wait before retry number `retry` (1-based)."""
-        return self.backoff_seconds * self.backoff_factor ** (retry - 1)
+        """Seconds to wait before retry number `retry` (1-based), alone, at most the cap."""
+        try:
+            wait = self.backoff_seconds * self.backoff_factor ** (retry - 1)
+        except OverflowError:  # a huge exponent: far past the cap anyway
+            wait = math.inf
+        return min(wait, MAX_BACKOFF_SECONDS)
+
+    def waits(self) -> list[float]:
+        """The wait before each retry of one turn, cut so that together they stay in the cap."""
+        out, left = [], MAX_BACKOFF_SECONDS
+        for retry in range(1, self.max_retries + 1):
+            wait = min(self.delay(retry), left)
+            out.append(wait)
+            left -= wait
+        return out
 
 
 def run_with_retries(
@@ -70,10 +92,9 @@ def run_with_retries(
 ) -> ScanOutcome:
     """Call `attempt` until it succeeds, fails for good, or retries run out; the last outcome."""
     outcome = attempt()
-    for retry in range(1, policy.max_retries + 1):
+    for retry, wait in enumerate(policy.waits(), start=1):
         if not policy.is_retryable(outcome):
             break
-        wait = policy.delay(retry)
         log.info(
             "Retrying %s (attempt %d/%d) in %.3gs after %s",
             scanner,

@@ -19,6 +19,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from scanner_core import atomic
 from scanner_core.execution import TIMEOUT
 from scanner_core.stats_file import FORMAT_VERSION, StatsFileError, read_records
 
@@ -78,13 +79,13 @@ class ScanHistory:
         }
 
     def to_json(self, path: str | Path) -> None:
-        """Write the records and their stats to a JSON file."""
+        """Write the records and their stats to a JSON file, whole (temp file + replace)."""
         document = {
             "version": FORMAT_VERSION,
             "stats": self.get_scanner_stats(),
             "records": _converter.unstructure(self.records),
         }
-        Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        atomic.write_text(path, json.dumps(document, indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> ScanHistory:

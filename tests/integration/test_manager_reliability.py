@@ -134,7 +134,10 @@ def test_raising_scanner_is_retried_then_disabled(
     ] * 3
     assert mgr.scanner_names == ["ok"]
     assert session.calls == [("ok", ["OK"])] * 4
-    assert "flaky: disabled after 3 consecutive failures" in mgr.problems
+    assert (
+        "flaky: disabled after 3 consecutive failures (last: ConnectionError: data source"
+        " unavailable)" in mgr.problems
+    )
 
 
 @pytest.mark.parametrize("timeout", [None, 30.0], ids=["in-process", "forked"])

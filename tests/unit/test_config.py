@@ -385,6 +385,15 @@ def test_timeout_zero_means_no_timeout_and_negative_is_an_error():
     )
 
 
+@pytest.mark.parametrize("retries", [-1, 11, 100_000])
+def test_max_retries_outside_0_to_10_is_an_error(retries):
+    with pytest.raises(ConfigError) as info:
+        parse_config({"scanners": [{"module": "gap", "max_retries": retries}]}, "s.toml")
+    assert str(info.value) == (
+        f"s.toml: scanners[0].max_retries: got {retries}, expected a count from 0 to 10"
+    )
+
+
 @pytest.mark.parametrize(
     ("history", "line"),
     [

@@ -6,13 +6,16 @@ import ctypes
 import os
 import signal
 import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+from processes import gone, running
 
+from scanner_core import reaper
 from scanner_core.execution import TIMEOUT, run_scan
 from scanner_core.scanner import ScanContext, ScanResult
 
@@ -167,11 +170,95 @@ def test_processes_started_by_a_timed_out_scan_are_killed_with_it(tmp_path):
         return ScanResult()
 
     assert run_scan(spawns, make_context(), TIMEOUT_S).timed_out
-    stat = Path(f"/proc/{int(pidfile.read_text())}/stat")
-    for _ in range(200):
-        # Gone, or a zombie waiting for init to reap it: either way, not running.
-        if not stat.exists() or stat.read_text().split(") ")[1].startswith("Z"):
-            break
-        time.sleep(0.01)
-    else:
-        pytest.fail("the process the scan started is still running")
+    assert gone([int(pidfile.read_text())]) == []
+
+
+def starts_sleep(context: ScanContext) -> ScanResult:
+    """Leaves a `sleep 300` running and returns at once."""
+    return ScanResult(metadata={"pids": [subprocess.Popen(["sleep", "300"]).pid]})
+
+
+def double_forks(context: ScanContext) -> ScanResult:
+    """A shell backgrounds `sleep 300` and exits: the sleep is an orphan in the scan's group."""
+    shell = subprocess.Popen(["sh", "-c", "sleep 300 >/dev/null & echo $!"], stdout=subprocess.PIPE)
+    orphan = int(shell.communicate()[0])
+    return ScanResult(metadata={"pids": [shell.pid, orphan]})
+
+
+def escapes_with_setsid(context: ScanContext) -> ScanResult:
+    """A child leaves the scan's process group with setsid() and sleeps, its own child too."""
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        os.execvp("sh", ["sh", "-c", "sleep 300 & exec sleep 300"])
+    return ScanResult(metadata={"pids": [pid]})
+
+
+def spawns_then_hangs(context: ScanContext) -> ScanResult:
+    """Starts `sleep 300` and a setsid() one, notes their pids, then never returns."""
+    pids = [subprocess.Popen(["sleep", "300"], start_new_session=s).pid for s in (False, True)]
+    Path(context.config["pidfile"]).write_text(" ".join(map(str, pids)))
+    time.sleep(3600)
+    return ScanResult()
+
+
+@pytest.fixture
+def adopting():
+    """This process adopts orphans (as `scanner run` does) for the test, then stops."""
+    with reaper.owning_descendants(grace=0.3):
+        assert reaper.adopting()
+        yield
+
+
+@pytest.mark.parametrize("scan", [starts_sleep, double_forks], ids=["subprocess", "double-fork"])
+def test_what_a_returning_scan_started_ends_with_it(scan):
+    outcome = run_scan(scan, make_context(), timeout_seconds=30)
+    assert outcome.error is None
+    assert gone(outcome.value.metadata["pids"], settle=0) == []
+
+
+@pytest.mark.parametrize(
+    "scan",
+    [starts_sleep, double_forks, escapes_with_setsid],
+    ids=["subprocess", "double-fork", "setsid"],
+)
+def test_with_orphans_adopted_even_a_setsid_escape_ends_with_the_scan(adopting, scan):
+    outcome = run_scan(scan, make_context(), timeout_seconds=30)
+    assert outcome.error is None
+    pids = outcome.value.metadata["pids"]
+    assert gone(pids, settle=0) == []
+    assert not set(pids) & reaper.children()  # reaped, not left as zombies
+
+
+def test_a_timed_out_scan_takes_its_children_and_escapes_with_it(adopting, tmp_path):
+    pidfile = tmp_path / "pids"
+    context = make_context(pidfile=str(pidfile))
+    assert run_scan(spawns_then_hangs, context, TIMEOUT_S).timed_out
+    assert gone([int(p) for p in pidfile.read_text().split()], settle=0) == []
+
+
+def test_the_sessions_own_children_outlive_a_scan(adopting):
+    own = subprocess.Popen(["sleep", "300"])
+    try:
+        assert run_scan(starts_sleep, make_context(), timeout_seconds=30).error is None
+        assert running(own.pid)
+    finally:
+        own.kill()
+        own.wait()
+
+
+def test_no_scan_child_holds_the_callers_output_open(tmp_path):
+    """A scan's leftover process must not keep a pipe open: a reader would block on it."""
+    code = (
+        "from datetime import datetime\n"
+        "import subprocess\n"
+        "from scanner_core.execution import run_scan\n"
+        "from scanner_core.scanner import ScanContext, ScanResult\n"
+        "def scan(context):\n"
+        "    subprocess.Popen(['sleep', '300'])\n"
+        "    return ScanResult()\n"
+        "ctx = ScanContext(None, None, 'backtest', datetime(2024, 3, 1), scanner_name='x')\n"
+        "print(run_scan(scan, ctx, 30).error)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.stdout == "None\n", proc.stderr

@@ -272,8 +272,46 @@ def test_failing_observer_is_logged_and_every_scan_still_counts(
     assert [r.symbols for r in results.values()] == [["A"], ["B"]]
     assert session.calls == [("a", ["A"]), ("b", ["B"])]
     assert [(r.scanner, r.symbols_added) for r in mgr.history.records] == [("a", 1), ("b", 1)]
-    assert "a: after_scan hook raised ConnectionError: alert service down" in caplog.text
-    assert "b: symbols_added hook raised KeyError: 'B'" in caplog.text
+    assert (
+        "alerts: after_scan hook raised ConnectionError: alert service down (after a scan of a)"
+        in caplog.text
+    )
+    assert "alerts: symbols_added hook raised KeyError: 'B' (after a scan of b)" in caplog.text
+    # Listed once each for the summary, however often they raised.
+    assert mgr.problems == [
+        "alerts: after_scan hook raised ConnectionError: alert service down",
+        "alerts: symbols_added hook raised KeyError: 'A'",
+        "alerts: symbols_added hook raised KeyError: 'B'",
+    ]
+
+
+def test_an_observer_that_raises_keeps_no_other_observer_from_a_scan() -> None:
+    class Exits:
+        @hookimpl
+        def after_scan(self, context: ScanContext, result: ScanResult) -> None:
+            """Ends the process, were it let."""
+            raise SystemExit("alerts off")
+
+    class Seen:
+        def __init__(self) -> None:
+            self.scans: list[str] = []
+
+        @hookimpl
+        def after_scan(self, context: ScanContext, result: ScanResult) -> None:
+            """Notes the scan."""
+            self.scans.append(context.scanner_name)
+
+    pm = ScannerPluginManager()
+    seen = Seen()
+    # Registered first, so called after the one that raises.
+    pm.register(seen, name="seen")
+    pm.register(Exits(), name="exits")
+    mgr = manager([local("a", ["A"]), local("b", ["B"])], Session(), plugin_manager=pm)
+    mgr.load_scanners()
+    mgr.setup_all()
+    mgr.execute_pre_session_scans()
+    assert seen.scans == ["a", "b"]
+    assert mgr.problems == ["exits: after_scan hook raised SystemExit: alerts off"]
 
 
 def test_setup_calling_sys_exit_leaves_that_scanner_out(tmp_path: Path) -> None:

@@ -11,7 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scanner_core.execution import ScanOutcome, run_scan
-from scanner_core.retry import FailureTracker, RetryPolicy, TransientScanError, run_with_retries
+from scanner_core.retry import (
+    MAX_BACKOFF_SECONDS,
+    MAX_RETRIES,
+    FailureTracker,
+    RetryPolicy,
+    TransientScanError,
+    run_with_retries,
+)
 from scanner_core.scanner import ScanContext, ScanResult
 
 
@@ -154,3 +161,34 @@ def test_raising_scanner_is_retried_then_disabled_while_others_go_on(caplog):
 
 def test_outcome_without_error_is_never_retryable():
     assert not RetryPolicy(max_retries=3).is_retryable(ScanOutcome(value=ScanResult()))
+
+
+def test_retries_are_capped_at_ten():
+    assert RetryPolicy(max_retries=MAX_RETRIES).max_retries == 10
+    with pytest.raises(ValueError):
+        RetryPolicy(max_retries=MAX_RETRIES + 1)
+
+
+@pytest.mark.parametrize("retry", [64, 1025, 100_000, 10**9])
+def test_a_huge_retry_number_waits_the_cap_instead_of_overflowing(retry):
+    assert RetryPolicy(backoff_factor=2.0).delay(retry) == MAX_BACKOFF_SECONDS
+
+
+@given(
+    retries=st.integers(0, MAX_RETRIES),
+    backoff=st.floats(0, 1e6),
+    factor=st.floats(1, 1e6),
+)
+def test_the_waits_of_a_turn_stay_within_the_cap(retries, backoff, factor):
+    policy = RetryPolicy(max_retries=retries, backoff_seconds=backoff, backoff_factor=factor)
+    waits = policy.waits()
+    assert len(waits) == retries
+    assert all(w >= 0 for w in waits) and sum(waits) <= MAX_BACKOFF_SECONDS + 1e-9
+
+
+def test_the_wait_that_would_pass_the_cap_is_cut_and_later_retries_do_not_wait():
+    policy = RetryPolicy(max_retries=8, backoff_seconds=1.0, backoff_factor=2.0)
+    assert policy.waits() == [1.0, 2.0, 4.0, 8.0, 15.0, 0.0, 0.0, 0.0]
+    outcome, waits = retried(Flaky(*[ConnectionError("down")] * 9), policy)
+    assert outcome.error == "ConnectionError: down"
+    assert waits == policy.waits()
