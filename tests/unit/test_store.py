@@ -12,9 +12,8 @@ import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner_core import store as store_module
 from scanner_core.bars import FIELDS, Bars
-from scanner_core.store import BarStore, concat, local_ns
+from scanner_core.store import BarStore, concat, local_ns, partition
 
 NY = ZoneInfo("America/New_York")
 
@@ -173,7 +172,7 @@ def test_a_later_row_for_the_same_key_in_one_write_wins(tmp_path):
 
 
 def test_loads_span_row_groups_and_read_only_the_ones_in_range(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_module, "_GROUP_ROWS", 7)
+    monkeypatch.setattr(partition, "GROUP_ROWS", 7)
     store = BarStore(tmp_path)
     bars = minute_bars(("A", "B", "C"), "2019-02-11", 60)
     store.write(bars)
