@@ -82,6 +82,15 @@ def check_command(config: str) -> None:
         click.echo(problem, err=True)
     if problems:
         raise SystemExit(1)
+    if session.data.store.is_dir() and session.start_date and session.end_date:
+        from scanner_core.calendar import TimeManager
+        from scanner_core.store import BarStore
+        from scanner_core.store.gaps import missing_session_lines
+
+        days = TimeManager(session.calendar).sessions(session.start_date, session.end_date)
+        store = BarStore(session.data.store, skip_damaged=True)
+        for line in missing_session_lines(store, days):
+            click.echo(f"warning: {line}", err=True)
     enabled = sum(1 for s in session.scanners if s.enabled)
     click.echo(f"{config}: ok ({enabled} scanners enabled)")
 
@@ -141,6 +150,38 @@ def data_import_command(
         raise SystemExit(1)
 
 
+@data_group.command("verify")
+@click.option(
+    "--store",
+    "root",
+    envvar="SCANNER_STORE",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Store folder (default: $SCANNER_STORE or .scanner/store).",
+)
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Rewrite fixable partitions and move unreadable ones to <store>/damaged/.",
+)
+def data_verify_command(root: str | None, repair: bool) -> None:
+    """Check every partition of the store; exit 1 when any is damaged (and not repaired)."""
+    from pathlib import Path
+
+    from scanner_core.store import DEFAULT_ROOT
+    from scanner_core.store.verify import verify_store
+
+    folder = Path(root or DEFAULT_ROOT)
+    if not folder.is_dir():
+        click.echo(f"{folder}: no bar store there", err=True)
+        raise SystemExit(1)
+    report = verify_store(folder, repair=repair)
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)
+
+
 @main.command("run")
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option(
@@ -165,8 +206,18 @@ def data_import_command(
     help="Log lines as text or as JSON objects.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings, errors and the summary.")
+@click.option(
+    "--skip-damaged",
+    is_flag=True,
+    help="Leave out store partitions that cannot be read (a warning each) instead of stopping.",
+)
 def run_command(
-    config: str, history_path: str | None, stats_path: str | None, log_format: str, quiet: bool
+    config: str,
+    history_path: str | None,
+    stats_path: str | None,
+    log_format: str,
+    quiet: bool,
+    skip_damaged: bool,
 ) -> None:
     """Run the backtest session described by CONFIG."""
     import logging
@@ -175,17 +226,29 @@ def run_command(
     from scanner_core.config import ConfigError, load_config
     from scanner_core.coordinator import SessionCoordinator
     from scanner_core.logs import configure_logging
+    from scanner_core.store import StoreError
+    from scanner_core.store.gaps import missing_session_lines
 
     configure_logging(log_format, logging.WARNING if quiet else logging.INFO)
     try:
         session = load_config(config)
         coordinator = SessionCoordinator(
-            session, base_dir=Path(config).resolve().parent, config_file=config
+            session,
+            base_dir=Path(config).resolve().parent,
+            config_file=config,
+            skip_damaged=skip_damaged,
         )
     except (ConfigError, ValueError) as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from None
-    summary = coordinator.run()
+    try:
+        days = coordinator.time_manager.sessions(session.start_date, session.end_date)
+        for line in missing_session_lines(coordinator.store, days):
+            logging.getLogger("scanner.store").warning("[STORE] %s", line)
+        summary = coordinator.run()
+    except StoreError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
     if quiet:
         for line in summary.lines():
             click.echo(line)

@@ -238,7 +238,7 @@ def _remap(names: pa.Array, symbols: pa.Array) -> np.ndarray:
     pos = np.searchsorted(lookup, wanted).clip(0, max(len(lookup) - 1, 0))
     lost = wanted[(lookup[pos] != wanted) if len(lookup) else slice(None)]
     if len(lost):
-        raise Damaged(f"stale footer: its symbol list lacks {lost[0]!r}, which rows hold")
+        raise Damaged(f"stale footer: its symbol list lacks {str(lost[0])!r}, which rows hold")
     return pos.astype(np.int32)
 
 
