@@ -210,6 +210,9 @@ def _symbols(file: pq.ParquetFile) -> tuple[str, ...]:
         symbols = json.loads(listed)
         if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
             raise Damaged("cannot be read: the footer's symbol list is not a list of names")
+        names = np.asarray(symbols, str)
+        if np.any(names[1:] <= names[:-1]):
+            raise Damaged("stale footer: its symbol list is not sorted")
         return tuple(symbols)
     column = file.read(columns=["symbol"]).column(0)
     return tuple(sorted(set().union(*(c.dictionary.to_pylist() for c in column.chunks))))

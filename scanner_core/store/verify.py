@@ -57,10 +57,16 @@ class VerifyReport:
         """One line per problem and per action, then the summary."""
         out = [f"{p.path}: {p.what}" for p in self.problems] + self.actions
         damaged = len({p.path for p in self.problems})
-        summary = f"{self.checked} partitions checked, {damaged} with problems"
+        summary = f"{_count(self.checked, 'partition')} checked, {_count(damaged, 'file')}"
+        summary += " with problems"
         if self.repaired:
-            summary += f", {len(self.actions)} repair actions"
+            summary += f", {_count(len(self.actions), 'repair action')}"
         return [*out, summary]
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless n is 1."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def verify_store(root: Path | str, *, repair: bool = False, tz: str = EXCHANGE_TZ) -> VerifyReport:
@@ -115,12 +121,13 @@ def check_partition(path: Path, interval: str, tz: str = EXCHANGE_TZ) -> list[Pr
             f"{int(repeated.sum())} repeated (ts, symbol) keys"
             f" (first: {bars.symbols[bars.code[at]]} at {bars.ts[at]})"
         )
-    held = tuple(np.asarray(bars.symbols, object)[np.unique(bars.code)])
-    if footer is not None and footer != held:
-        found.append(
-            f"stale footer: it lists {len(footer)} symbols, the rows hold {len(held)}"
-            + _first_difference(footer, held)
-        )
+    held = set(np.asarray(bars.symbols, object)[np.unique(bars.code)])
+    if footer is not None:
+        lacking = sorted(held - set(footer))
+        if lacking:
+            found.append(f"stale footer: its symbol list lacks {lacking[0]!r}, which rows hold")
+        elif list(footer) != sorted(set(footer)):
+            found.append("stale footer: its symbol list is not sorted")
     keys = partition_keys(interval, bars.ts, tz)
     elsewhere = keys != path.stem
     if elsewhere.any():
@@ -129,15 +136,6 @@ def check_partition(path: Path, interval: str, tz: str = EXCHANGE_TZ) -> list[Pr
             f" (first: {keys[elsewhere][0]}.parquet)"
         )
     return [Problem(path, what, True) for what in found]
-
-
-def _first_difference(footer: tuple[str, ...], held: tuple[str, ...]) -> str:
-    """Which symbol the footer lacks or lists in vain, as a short clause."""
-    lacking = sorted(set(held) - set(footer))
-    extra = sorted(set(footer) - set(held))
-    if lacking:
-        return f" (it lacks {lacking[0]!r})"
-    return f" (it lists {extra[0]!r}, which no row holds)" if extra else " (out of order)"
 
 
 def _repair(store: BarStore, path: Path, interval: str, found: list[Problem]) -> list[str]:
