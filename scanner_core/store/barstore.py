@@ -172,7 +172,7 @@ class BarStore:
         """Session dates with bars stored for an interval, ascending."""
         files = sorted((self.root / interval).glob("*.parquet"))
         if interval != "1d":
-            return [dt.date.fromisoformat(p.stem) for p in files]
+            return self._each(files, _session_of)
         days: set[dt.date] = set()
         for ts in self._each(files, read_ts):
             days.update(pd.DatetimeIndex(np.unique(ts)).date)
@@ -186,7 +186,7 @@ class BarStore:
             stored = set(self.sessions("1d"))
         else:
             files = sorted((self.root / interval).glob("*.parquet"))
-            stored = {dt.date.fromisoformat(p.stem) for p in files if _has_rows(p)}
+            stored = {_session_of(p) for p in files if _has_rows(p)}
         if not stored:
             return []
         first, last = min(stored), max(stored)
@@ -260,8 +260,19 @@ class BarStore:
 
 
 def _has_rows(path: Path) -> bool:
-    """Whether a partition can be read and holds at least one row."""
+    """Whether a partition is named for a session, can be read and holds a row."""
     try:
+        _session_of(path)
         return read_row_count(path) > 0
     except StoreError:
         return False
+
+
+def _session_of(path: Path) -> dt.date:
+    """The session an intraday partition is named for."""
+    try:
+        return dt.date.fromisoformat(path.stem)
+    except ValueError:
+        raise StoreError(
+            f"{path}: not a partition name (expected a date like 2019-02-11)"
+        ) from None

@@ -40,6 +40,10 @@ SCHEMA = pa.schema(
 )
 _DTYPES = {"code": np.int32, "ts": "datetime64[ns]", **dict.fromkeys(FIELDS, np.float64)}
 _MAGIC = b"PAR1"
+_DISORDER = (
+    "rows are not sorted by (ts, symbol) or repeat a key"
+    " (`scanner data verify --repair` rewrites it)"
+)
 
 
 class Damaged(ValueError):
@@ -108,6 +112,8 @@ def read_partition(
             for f in ("ts", *FIELDS):
                 cols[f][at : at + table.num_rows] = table.column(f).to_numpy()
             del table
+        if not _in_order(cols["ts"], cols["code"]):
+            raise Damaged(_DISORDER)
     # Group reads are small and alike; handing their freed blocks back keeps them from
     # adding to the peak of whatever the caller allocates next.
     pa.default_memory_pool().release_unused()
@@ -118,6 +124,12 @@ def read_partition(
     for array in cols.values():
         array.flags.writeable = False
     return Bars(interval, symbols, **cols)
+
+
+def _in_order(ts: np.ndarray, code: np.ndarray) -> bool:
+    """Whether rows are sorted by (ts, code) with no key twice, as every write leaves them."""
+    later = ts[1:] > ts[:-1]
+    return bool(np.all(later | ((ts[1:] == ts[:-1]) & (code[1:] > code[:-1]))))
 
 
 def read_rows(path: Path, interval: str) -> tuple[Bars, tuple[str, ...] | None]:

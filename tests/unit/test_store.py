@@ -264,7 +264,10 @@ def test_missing_sessions_are_the_given_days_without_rows_inside_the_stored_rang
     week = [dt.date(2019, 2, d) for d in (8, 11, 12, 13, 14, 15, 19)]
     assert store.missing_sessions("1m", week) == [dt.date(2019, 2, 12), dt.date(2019, 2, 14)]
     (tmp_path / "1m" / "2019-02-13.parquet").write_bytes(b"not parquet")
+    (tmp_path / "1m" / "notes.parquet").write_bytes(b"")
     assert dt.date(2019, 2, 13) in store.missing_sessions("1m", week)
+    with pytest.raises(StoreError, match=r"notes\.parquet: not a partition name"):
+        store.sessions("1m")
     assert store.missing_sessions("5m", week) == []
 
 
