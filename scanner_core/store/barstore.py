@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,7 @@ _BATCH_ROWS = 2_000_000
 log = logging.getLogger("scanner.store")
 
 TimeLike = dt.datetime | dt.date | np.datetime64 | pd.Timestamp | str
+T = TypeVar("T")
 
 
 class BarStore:
@@ -202,7 +203,7 @@ class BarStore:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _each(self, paths, read) -> list:
+    def _each(self, paths: Iterable[Path], read: Callable[[Path], T]) -> list[T]:
         """``read`` of each path; with ``skip_damaged`` an unreadable one is left out."""
         out = []
         for path in paths:
