@@ -88,6 +88,15 @@ def check_command(config: str) -> None:
         click.echo(problem, err=True)
     if problems:
         raise SystemExit(1)
+    if session.data.store.is_dir() and session.start_date and session.end_date:
+        from scanner_core.calendar import TimeManager
+        from scanner_core.store import BarStore
+        from scanner_core.store.gaps import missing_session_lines
+
+        days = TimeManager(session.calendar).sessions(session.start_date, session.end_date)
+        store = BarStore(session.data.store, skip_damaged=True)
+        for line in missing_session_lines(store, days):
+            click.echo(f"warning: {line}", err=True)
     enabled = sum(1 for s in session.scanners if s.enabled)
     click.echo(f"{config}: ok ({enabled} scanners enabled)")
 
@@ -178,6 +187,38 @@ def data_import_command(
         raise SystemExit(1)
 
 
+@data_group.command("verify")
+@click.option(
+    "--store",
+    "root",
+    envvar="SCANNER_STORE",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Store folder (default: $SCANNER_STORE or .scanner/store).",
+)
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Rewrite fixable partitions and move unreadable ones to <store>/damaged/.",
+)
+def data_verify_command(root: str | None, repair: bool) -> None:
+    """Check every partition of the store; exit 1 when any is damaged (and not repaired)."""
+    from pathlib import Path
+
+    from scanner_core.store import DEFAULT_ROOT
+    from scanner_core.store.verify import verify_store
+
+    folder = Path(root or DEFAULT_ROOT)
+    if not folder.is_dir():
+        click.echo(f"{folder}: no bar store there", err=True)
+        raise SystemExit(1)
+    report = verify_store(folder, repair=repair)
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)
+
+
 @main.command("run")
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option(
@@ -207,6 +248,11 @@ def data_import_command(
     is_flag=True,
     help=f"Exit 0 even when the run did nothing (otherwise exit {EMPTY_RUN}).",
 )
+@click.option(
+    "--skip-damaged",
+    is_flag=True,
+    help="Leave out store partitions that cannot be read (a warning each) instead of stopping.",
+)
 def run_command(
     config: str,
     history_path: str | None,
@@ -214,6 +260,7 @@ def run_command(
     log_format: str,
     quiet: bool,
     allow_empty: bool,
+    skip_damaged: bool,
 ) -> None:
     """Run the backtest session described by CONFIG.
 
@@ -238,12 +285,16 @@ def run_command(
     from scanner_core.coordinator import SessionCoordinator
     from scanner_core.logs import configure_logging
     from scanner_core.shutdown import handling_signals
+    from scanner_core.store import StoreError
 
     configure_logging(log_format, logging.WARNING if quiet else logging.INFO)
     try:
         session = load_config(config)
         coordinator = SessionCoordinator(
-            session, base_dir=Path(config).resolve().parent, config_file=config
+            session,
+            base_dir=Path(config).resolve().parent,
+            config_file=config,
+            skip_damaged=skip_damaged,
         )
     except (ConfigError, ValueError) as exc:
         click.echo(str(exc), err=True)
@@ -251,7 +302,11 @@ def run_command(
     # Orphans a scan leaves re-parent to this process, which ends them: nothing the
     # session started outlives it.
     with handling_signals() as stop, reaper.owning_descendants(grace=0.3):
-        summary = coordinator.run()
+        try:
+            summary = coordinator.run()
+        except StoreError as exc:
+            click.echo(str(exc), err=True)
+            raise SystemExit(1) from None
         if quiet:
             for line in summary.lines():
                 click.echo(line)

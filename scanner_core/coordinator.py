@@ -63,6 +63,7 @@ class SessionCoordinator:
         base_dir: Path | None = None,
         config_file: str = "<config>",
         plugin_manager: ScannerPluginManager | None = None,
+        skip_damaged: bool = False,
     ) -> None:
         if config.mode != "backtest":
             raise ValueError(f"mode {config.mode!r} is not supported by the backtest coordinator")
@@ -75,7 +76,7 @@ class SessionCoordinator:
             )
         self.config = config
         self.time_manager = TimeManager(config.calendar, mode="backtest")
-        self.store = BarStore(config.data.store)
+        self.store = BarStore(config.data.store, skip_damaged=skip_damaged)
         #: The session's finest interval: the config's, else the store's finest.
         self.base = base_interval(config, self.store)
         self.session = SessionData(self.store, calendar=self.time_manager, base_interval=self.base)

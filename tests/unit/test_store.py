@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner_core import store as store_module
 from scanner_core.bars import FIELDS, Bars
-from scanner_core.store import BarStore, concat, local_ns
+from scanner_core.store import BarStore, StoreError, concat, local_ns, partition
 
 NY = ZoneInfo("America/New_York")
 
@@ -173,7 +174,7 @@ def test_a_later_row_for_the_same_key_in_one_write_wins(tmp_path):
 
 
 def test_loads_span_row_groups_and_read_only_the_ones_in_range(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_module, "_GROUP_ROWS", 7)
+    monkeypatch.setattr(partition, "GROUP_ROWS", 7)
     store = BarStore(tmp_path)
     bars = minute_bars(("A", "B", "C"), "2019-02-11", 60)
     store.write(bars)
@@ -222,3 +223,59 @@ def test_files_without_the_symbol_footer_or_with_a_dictionary_per_group_load(tmp
     assert got.symbols == ("A", "B", "C")
     assert [got.symbols[c] for c in got.code] == ["B", "C", "A", "C"]
     np.testing.assert_array_equal(got.close, [0, 0, 1, 1])
+
+
+def test_stale_temporary_files_are_ignored_by_reads(tmp_path):
+    store = BarStore(tmp_path)
+    bars = minute_bars(("A", "B"), "2019-02-11", 5)
+    store.write(bars)
+    (tmp_path / "1m" / "2019-02-12.parquet.tmp").write_bytes(b"half a file")
+    (tmp_path / "1m" / "2019-02-11.parquet.x1y2.tmp").write_bytes(b"")
+    assert rows(store.load("1m")) == rows(bars)
+    assert store.sessions("1m") == [dt.date(2019, 2, 11)]
+    assert store.symbols() == ["A", "B"]
+
+
+def test_a_damaged_partition_is_one_store_error_or_skipped_with_one_warning(tmp_path, caplog):
+    store = BarStore(tmp_path)
+    good = minute_bars(("A", "B"), "2019-02-11", 5)
+    store.write(good)
+    store.write(minute_bars(("A", "B"), "2019-02-12", 5))
+    damaged = tmp_path / "1m" / "2019-02-12.parquet"
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    with pytest.raises(StoreError, match=r"2019-02-12\.parquet: cannot be read") as info:
+        store.load("1m")
+    assert str(info.value).startswith(f"{damaged}: ")
+    assert "\n" not in str(info.value)
+    skipping = BarStore(tmp_path, skip_damaged=True)
+    with caplog.at_level(logging.WARNING, "scanner.store"):
+        assert rows(skipping.load("1m")) == rows(good)
+        assert rows(skipping.load("1m", ["A"])) == rows(good.for_symbol("A"))
+        assert skipping.symbols("1m") == ["A", "B"]
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1
+    assert str(damaged) in warnings[0]
+
+
+def test_missing_sessions_are_the_given_days_without_rows_inside_the_stored_range(tmp_path):
+    store = BarStore(tmp_path)
+    for day in ("2019-02-11", "2019-02-13", "2019-02-15"):
+        store.write(minute_bars(("A",), day, 3))
+    week = [dt.date(2019, 2, d) for d in (8, 11, 12, 13, 14, 15, 19)]
+    assert store.missing_sessions("1m", week) == [dt.date(2019, 2, 12), dt.date(2019, 2, 14)]
+    (tmp_path / "1m" / "2019-02-13.parquet").write_bytes(b"not parquet")
+    (tmp_path / "1m" / "notes.parquet").write_bytes(b"")
+    assert dt.date(2019, 2, 13) in store.missing_sessions("1m", week)
+    with pytest.raises(StoreError, match=r"notes\.parquet: not a partition name"):
+        store.sessions("1m")
+    assert store.missing_sessions("5m", week) == []
+
+
+def test_missing_daily_sessions_compare_the_dates_stored_in_each_year_file(tmp_path):
+    store = BarStore(tmp_path)
+    days = pd.to_datetime(["2018-12-28", "2018-12-31", "2019-01-03"]).to_numpy()
+    n = len(days)
+    store.write(Bars("1d", ("A",), np.zeros(n, np.int32), days, *([np.ones(n)] * 5)))
+    sessions = [dt.date(2018, 12, 27), dt.date(2018, 12, 28), dt.date(2018, 12, 31)]
+    sessions += [dt.date(2019, 1, 2), dt.date(2019, 1, 3), dt.date(2019, 1, 4)]
+    assert store.missing_sessions("1d", sessions) == [dt.date(2019, 1, 2)]
