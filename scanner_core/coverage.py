@@ -114,8 +114,8 @@ class Coverage:
         bare = [d for d in days if d not in stored]
         if bare:
             out.append(
-                f"no {self.base} bars stored for {len(bare)} of {len(days)} sessions: "
-                + _listed(d.isoformat() for d in bare)
+                f"no {self.base} bars in {self.store.root / self.base} for {len(bare)}"
+                f" of {len(days)} sessions: " + _listed(d.isoformat() for d in bare)
             )
         have = self._symbols_in(days)
         wanted = dict.fromkeys([*self.config.symbols, *universe])

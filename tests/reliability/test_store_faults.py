@@ -431,7 +431,7 @@ CLI_CASES = [
         delete,
         "run",
         0,
-        "no bars for 1 trading day inside the stored range",
+        "for 1 of 3 sessions: 2019-02-12",
     ),
 ]
 
