@@ -227,11 +227,15 @@ def _to_bars(
     )
     interval = resolve_interval(opt.interval, path, daily_looking, spacing)
     minutes = INTERVAL_MINUTES[interval]
-    if minutes:
-        ts = instant - np.timedelta64(minutes if opt.timestamps == "end" else 0, "m")
-    else:
+    if not minutes:
         ts = written.astype("datetime64[D]").astype("datetime64[ns]")
+    elif opt.timestamps == "end":
+        ts = instant - np.timedelta64(minutes, "m")
+    else:
+        ts = instant
     valid_ts = ~np.isnat(ts)
+    # Rows without a time are rejected as bad_timestamp first; a stand-in keeps NaT out of
+    # the calendar checks.
     safe = np.where(valid_ts, ts, ts[valid_ts][0] if valid_ts.any() else np.datetime64(0, "ns"))
     checks = [
         *symbol_faults,
