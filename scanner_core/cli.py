@@ -161,7 +161,10 @@ def data_group() -> None:
     "--symbol", default=None, help="Symbol for every row, overriding columns and file names."
 )
 @click.option(
-    "--tz", default="America/New_York", show_default=True, help="Time zone of the file times."
+    "--tz", default=None, help="Time zone of stamps without a UTC offset (default: the calendar's)."
+)
+@click.option(
+    "--calendar", default="XNYS", show_default=True, help="Exchange calendar the bars trade on."
 )
 def data_import_command(
     paths: tuple[str, ...],
@@ -169,7 +172,8 @@ def data_import_command(
     timestamps: str,
     interval: str | None,
     symbol: str | None,
-    tz: str,
+    tz: str | None,
+    calendar: str,
 ) -> None:
     """Validate OHLCV files (CSV, CSV.gz, Parquet, or folders of them) and add them to the store."""
     from scanner_core.store import DEFAULT_ROOT, BarStore
@@ -177,7 +181,12 @@ def data_import_command(
     store = BarStore(root or DEFAULT_ROOT)
     try:
         report = store.import_files(
-            paths, timestamps=timestamps, interval=interval, symbol=symbol, tz=tz
+            paths,
+            timestamps=timestamps,
+            interval=interval,
+            symbol=symbol,
+            tz=tz,
+            calendar=calendar,
         )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

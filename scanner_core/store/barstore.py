@@ -75,12 +75,14 @@ class BarStore:
         timestamps: Literal["start", "end"] = "start",
         interval: str | None = None,
         symbol: str | None = None,
-        tz: str = EXCHANGE_TZ,
+        tz: str | None = None,
+        calendar: str = "XNYS",
     ) -> ImportReport:
         """Validate and import CSV/Parquet files (folders: every such file under them).
 
         ``timestamps`` defaults to "start" (a stamp is the bar's start); pass "end" for
-        bar-end labelled sources.  See ``scanner_core.importer`` for the validation rules.
+        bar-end labelled sources; ``tz`` (the zone of naive stamps) defaults to the
+        ``calendar``'s.  See ``scanner_core.importer`` for the validation rules.
         Files are written in batches per interval; where two files hold the same symbol
         and time, the later file wins (counted as superseded or replaced).
         """
@@ -93,7 +95,12 @@ class BarStore:
 
         for path in expand_paths(paths):
             parsed = parse_file(
-                path, timestamps=timestamps, interval=interval, symbol=symbol, tz=tz
+                path,
+                timestamps=timestamps,
+                interval=interval,
+                symbol=symbol,
+                tz=tz,
+                calendar=calendar,
             )
             report.files.append(parsed.report)
             if parsed.bars is not None and len(parsed.bars):

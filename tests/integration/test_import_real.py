@@ -121,3 +121,14 @@ def test_cli_prints_the_report(real_data, tmp_path):
     missing.write_text("date,open\n2018-01-02,1\n")
     result = CliRunner().invoke(main, ["data", "import", str(missing), "--store", str(tmp_path)])
     assert result.exit_code == 1 and "missing column(s)" in result.output
+
+
+def test_pmdarima_rows_before_the_calendar_are_bad_timestamps(real_data):
+    # The calendar-range rule (issue 9): XNYS sessions start in 1990 here, so the 962 rows
+    # of 1986-1989 are rejected as bad_timestamp instead of stored off the calendar.
+    parsed = parse_file(real_data / "daily/pypi_packages/pmdarima-2.1.1/extracted/msft.csv")
+    report = parsed.report
+    assert report.rejected == {"bad_timestamp": 962}
+    assert report.examples["bad_timestamp"][0] == "row 2 (MSFT 1986-03-13)"
+    assert parsed.bars.ts[0] >= np.datetime64("1990-01-02", "ns")
+    assert report.rows_accepted == report.rows_read - 962

@@ -134,3 +134,25 @@ def test_streamed_bars_run_from_the_pre_market_start_to_the_close():
     }
     ts = np.array(list(starts), dtype="datetime64[ns]")
     assert tm.streamed(ts).tolist() == list(starts.values())
+
+
+@pytest.mark.parametrize(
+    ("calendar", "local", "inside"),
+    [
+        ("XNYS", "2019-02-11 03:59", False),
+        ("XNYS", "2019-02-11 04:00", True),
+        ("XNYS", "2019-02-11 19:59", True),
+        ("XNYS", "2019-02-11 20:00", False),
+        ("XNYS", "2019-02-09 10:00", False),  # a Saturday
+        ("XNYS", "2019-12-25 10:00", False),  # Christmas
+        ("XLON", "2019-12-26 10:00", False),  # Boxing Day
+        ("XLON", "2019-07-01 12:00", True),
+    ],
+)
+def test_extended_hours_is_vectorized_over_utc_bar_starts(calendar, local, inside):
+    tm = TimeManager(calendar)
+    moment = dt.datetime.fromisoformat(local).replace(tzinfo=tm.tz).astimezone(dt.UTC)
+    ts = np.array([moment.replace(tzinfo=None)], "datetime64[ns]")
+    assert tm.extended_hours(ts).tolist() == [inside]
+    both = np.concatenate([ts, ts, np.array(["NaT"], "datetime64[ns]")])
+    assert tm.extended_hours(both).tolist() == [inside, inside, False]
