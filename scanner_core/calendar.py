@@ -209,24 +209,6 @@ class TimeManager:
         ends = np.concatenate([self._break_starts[self._break_starts >= 0], self._closes])
         return np.sort(ends)
 
-    def extended_hours(self, ts: np.ndarray) -> np.ndarray:
-        """For UTC bar starts (datetime64), True from a session day's pre-market start to its
-        after-hours end (the end excluded); False on days the exchange is shut and for NaT."""
-        stamps = pd.DatetimeIndex(ts.astype("datetime64[ns]"))
-        seconds = stamps.asi8 // 10**9
-        days = stamps.tz_localize("UTC").tz_convert(self.tz).normalize().tz_localize(None)
-        day = days.to_numpy().astype("datetime64[D]")
-        lo = np.zeros(len(ts), np.int64)
-        hi = np.zeros(len(ts), np.int64)
-        # One window per distinct day, so this stays on whatever each window's rule is.
-        for d in np.unique(day[~np.isnat(day)]):
-            if not self.is_session(d.astype(dt.date)):
-                continue
-            at = day == d
-            lo[at] = int(self.pre_market(d.astype(dt.date))[0].timestamp())
-            hi[at] = int(self.after_hours(d.astype(dt.date))[1].timestamp())
-        return (seconds >= lo) & (seconds < hi)
-
     @cached_property
     def _pre_starts(self) -> np.ndarray:
         """Each session's pre-market start (its open on venues without one), epoch seconds."""

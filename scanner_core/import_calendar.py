@@ -82,7 +82,7 @@ def calendar_faults(
     off_grid = (ts.astype(np.int64) - opens) % step != 0
     return [
         ("non_session_day", ~cal.is_session(days)),
-        ("outside_session_hours", ~cal.time.extended_hours(ts)),
+        ("outside_session_hours", ~cal.time.in_session_hours(ts)),
         ("off_grid", off_grid),
     ]
 

@@ -237,6 +237,12 @@ def _to_bars(
     # Rows without a time are rejected as bad_timestamp first; a stand-in keeps NaT out of
     # the calendar checks.
     safe = np.where(valid_ts, ts, ts[valid_ts][0] if valid_ts.any() else np.datetime64(0, "ns"))
+    # Judged on every stamp, before the hours check rejects the close bars it looks for.
+    end_labelled = (
+        bool(minutes)
+        and opt.timestamps == "start"
+        and looks_end_labelled(opt.calendar, ts[valid_ts])
+    )
     checks = [
         *symbol_faults,
         ("bad_timestamp", ~valid_ts),
@@ -255,7 +261,7 @@ def _to_bars(
     rows = _drop_duplicates(rows, report)
     rows = _order(rows, report)
     ts = rows["t"].to_numpy()
-    if minutes and opt.timestamps == "start" and looks_end_labelled(opt.calendar, ts):
+    if end_labelled:
         report.warnings.append(
             "no bar at the session open but bars at the close: the file may label bars "
             "by their end; re-import with timestamps='end' if so"

@@ -153,6 +153,6 @@ def test_extended_hours_is_vectorized_over_utc_bar_starts(calendar, local, insid
     tm = TimeManager(calendar)
     moment = dt.datetime.fromisoformat(local).replace(tzinfo=tm.tz).astimezone(dt.UTC)
     ts = np.array([moment.replace(tzinfo=None)], "datetime64[ns]")
-    assert tm.extended_hours(ts).tolist() == [inside]
+    assert tm.in_session_hours(ts).tolist() == [inside]
     both = np.concatenate([ts, ts, np.array(["NaT"], "datetime64[ns]")])
-    assert tm.extended_hours(both).tolist() == [inside, inside, False]
+    assert tm.in_session_hours(both).tolist() == [inside, inside, False]
