@@ -88,15 +88,6 @@ def check_command(config: str) -> None:
         click.echo(problem, err=True)
     if problems:
         raise SystemExit(1)
-    if session.data.store.is_dir() and session.start_date and session.end_date:
-        from scanner_core.calendar import TimeManager
-        from scanner_core.store import BarStore
-        from scanner_core.store.gaps import missing_session_lines
-
-        days = TimeManager(session.calendar).sessions(session.start_date, session.end_date)
-        store = BarStore(session.data.store, skip_damaged=True)
-        for line in missing_session_lines(store, days):
-            click.echo(f"warning: {line}", err=True)
     enabled = sum(1 for s in session.scanners if s.enabled)
     click.echo(f"{config}: ok ({enabled} scanners enabled)")
 

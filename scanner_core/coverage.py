@@ -110,8 +110,11 @@ class Coverage:
         out = list(self.notes)
         if not days:
             return out
-        stored = set(self.stored_days())
-        bare = [d for d in days if d not in stored]
+        stored = self.stored_days()
+        # before the store's first bar, or a hole inside its range (an empty, missing or
+        # unreadable partition)
+        early = [d for d in days if not stored or d < stored[0]]
+        bare = sorted({*early, *self.store.missing_sessions(self.base, days)})
         if bare:
             out.append(
                 f"no {self.base} bars in {self.store.root / self.base} for {len(bare)}"

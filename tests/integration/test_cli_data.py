@@ -118,5 +118,5 @@ def test_check_warns_of_trading_days_missing_inside_the_stored_range(tmp_path):
     done = subprocess.run([*SCANNER, "check", str(config)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
-        f"warning: {store / '1m'}: no bars for 1 trading day inside the stored range: {DAYS[2]}"
+        f"{config}: warning: no 1m bars in {store / '1m'} for 1 of {len(DAYS)} sessions: {DAYS[2]}"
     ]

@@ -67,9 +67,9 @@ def full_history(store: BarStore, session: SessionData, config: IndicatorConfig,
     kernel = kernel_for(config, 1)
     history = [getattr(bars, f)[:, None] for f in FIELDS]
     kernel.warm(np.array([0]), session_ids(bars.ts, config.interval), *history)
-    # session-scoped values read "today": the session of the clock (a daily bar closes at
-    # midnight, so after it the next session is today)
-    at = now if config.interval == "1d" else now - np.timedelta64(1, "ns")
+    # session-scoped values read "today": the session of the clock, and a clock at a
+    # bar's close (a daily bar's midnight included) still belongs to that bar's session
+    at = now - np.timedelta64(1, "ns")
     kernel.session = int(session_ids(np.array([at]), "1m")[0])
     read = kernel.read()
     return read.values[0], read.valid[0]
