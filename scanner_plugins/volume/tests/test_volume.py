@@ -175,3 +175,24 @@ def test_profile_counts_pre_market_from_the_open_and_never_after_hours():
 def test_bad_settings_name_their_field(config, field):
     with pytest.raises(ConfigError, match=rf"scanners\[1\]\.config\.{field}"):
         VolumeScanner(config, path="scanners[1].config")
+
+
+def test_the_profile_leaves_out_bars_after_an_early_close(tmp_path):
+    from scanner_core.store import BarStore
+
+    # 2019-07-03 closed at 13:00; a vendor's 13:01-13:08 prints must not count
+    days = ("2019-07-01", "2019-07-02", "2019-07-03")
+    regular = [
+        ("AAA", ny(d, f"{h:02d}:{m:02d}"), 10.0, 100.0)
+        for d in days
+        for h, m in ((9, 30), (10, 0), (12, 59))
+    ]
+    late = [("AAA", ny("2019-07-03", f"13:0{m}"), 10.0, 1e9) for m in range(1, 9)]
+    clean, dirty = BarStore(tmp_path / "clean"), BarStore(tmp_path / "dirty")
+    clean.write(bars_of(regular))
+    dirty.write(bars_of(regular + late))
+    today = dt.date(2019, 7, 5)
+    want, got = (build_profile(s, ["AAA"], TM, today, 3) for s in (clean, dirty))
+    assert got.complete.all()
+    np.testing.assert_array_equal(got.average, want.average)
+    assert got.at(SLOTS - 1)[0] == 300.0
