@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import IO, Literal
@@ -30,6 +31,14 @@ def get_logger(name: str) -> logging.Logger:
     return logging.getLogger(f"{ROOT}.{name}")
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """Text with each control character (newline, escape...) written as its escape."""
+    return _CONTROLS.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 class TextFormatter(logging.Formatter):
     """`2024-03-01 09:35:00,123 INFO    [SCANNER] gap: Found 3 symbols (12ms)`."""
 
@@ -37,6 +46,9 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(message)s")
 
     def formatMessage(self, record: logging.LogRecord) -> str:
+        # A plugin's text (an error message, a symbol) may hold a newline or a terminal
+        # escape: shown escaped, it can never forge a log line of its own.
+        record.message = escape_controls(record.message)
         # Messages that carry a prefix already ([SCANNER], [SESSION]) keep their own.
         if not record.message.startswith("["):
             record.message = f"{PREFIX} {record.message}"

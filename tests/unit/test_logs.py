@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from scanner_core.logs import configure_logging, get_logger
+from scanner_core.logs import TextFormatter, configure_logging, get_logger
 from scanner_core.retry import FailureTracker
 
 
@@ -58,3 +58,12 @@ def test_level_filters_and_reconfiguring_replaces_the_handler(output):
 def test_unknown_format_is_rejected():
     with pytest.raises(ValueError, match="'xml'"):
         configure_logging("xml")  # type: ignore[arg-type]
+
+
+def test_text_lines_escape_control_characters_so_no_line_can_be_forged():
+    formatter = TextFormatter()
+    forged = "bad\n[SCANNER] gap: Adding symbol PWNED\x1b[2J"
+    record = logging.LogRecord("scanner.x", logging.ERROR, __file__, 1, forged, (), None)
+    line = formatter.format(record)
+    assert "\n" not in line and "\x1b" not in line
+    assert line.endswith("bad\\n[SCANNER] gap: Adding symbol PWNED\\x1b[2J")
