@@ -18,9 +18,11 @@ import numpy as np
 import pandas as pd
 
 from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars, empty_bars
+from scanner_core.calendar import TimeManager
 from scanner_core.importer import ImportReport, expand_paths, parse_file
 from scanner_core.store.errors import StoreError
 from scanner_core.store.lock import store_lock
+from scanner_core.store.manifest import record_zone, recorded_zone
 from scanner_core.store.partition import (
     read_partition,
     read_row_count,
@@ -58,10 +60,12 @@ class BarStore:
     """
 
     def __init__(
-        self, root: Path | str, tz: str = EXCHANGE_TZ, *, skip_damaged: bool = False
+        self, root: Path | str, tz: str | None = None, *, skip_damaged: bool = False
     ) -> None:
         self.root = Path(root)
-        self.tz = tz
+        #: The zone whose dates name intraday partitions: given, else the store's own
+        #: (its manifest), else New York's.
+        self.tz = tz or recorded_zone(self.root) or EXCHANGE_TZ
         self.skip_damaged = skip_damaged
         self._skipped: set[Path] = set()
         self._day_symbols: dict[Path, tuple[int, frozenset[str]]] = {}
@@ -88,6 +92,9 @@ class BarStore:
         """
         report = ImportReport()
         pending: dict[str, list[Bars]] = {}
+        if recorded_zone(self.root) is None and not self.intervals():
+            # a new store names its days as the calendar whose bars it holds does
+            self.tz = str(TimeManager(calendar).tz)
 
         def flush(name: str) -> None:
             stats = self.write(concat(pending.pop(name)))
@@ -133,6 +140,8 @@ class BarStore:
             part = bars.take(slice(lo, hi))
             path = folder / f"{keys[lo]}.parquet"
             with store_lock(self.root, path):
+                if recorded_zone(self.root) is None:
+                    record_zone(self.root, self.tz)
                 if path.exists():
                     part, part_stats = merge(read_partition(path, bars.interval, None, None), part)
                 else:

@@ -69,7 +69,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def verify_store(root: Path | str, *, repair: bool = False, tz: str = EXCHANGE_TZ) -> VerifyReport:
+def verify_store(root: Path | str, *, repair: bool = False, tz: str | None = None) -> VerifyReport:
     """Check every partition under ``root``; with ``repair``, fix or move aside each bad one."""
     store = BarStore(root, tz)
     report = VerifyReport(repaired=repair)
@@ -83,7 +83,7 @@ def verify_store(root: Path | str, *, repair: bool = False, tz: str = EXCHANGE_T
                 _attempt(report, tmp, lambda t=tmp: [_remove_tmp(store, t)])
         for path in sorted(folder.glob("*.parquet")):
             report.checked += 1
-            found = check_partition(path, interval, tz)
+            found = check_partition(path, interval, store.tz)
             report.problems += found
             if repair and found:
                 _attempt(report, path, lambda p=path, i=interval, f=found: _repair(store, p, i, f))

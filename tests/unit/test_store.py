@@ -279,3 +279,18 @@ def test_missing_daily_sessions_compare_the_dates_stored_in_each_year_file(tmp_p
     sessions = [dt.date(2018, 12, 27), dt.date(2018, 12, 28), dt.date(2018, 12, 31)]
     sessions += [dt.date(2019, 1, 2), dt.date(2019, 1, 3), dt.date(2019, 1, 4)]
     assert store.missing_sessions("1d", sessions) == [dt.date(2019, 1, 2)]
+
+
+def test_a_new_store_names_its_days_as_the_calendar_of_its_first_import(tmp_path):
+    csv = tmp_path / "7203_1min.csv"
+    # 09:00 Tokyo is 00:00 UTC, the evening before in New York: one Tokyo day, one file
+    csv.write_text(
+        "datetime,open,high,low,close,volume\n"
+        "2024-03-04 09:00:00,1,1,1,1,10\n2024-03-04 14:59:00,1,1,1,1,10\n"
+    )
+    store = BarStore(tmp_path / "store")
+    store.import_files([csv], calendar="XTKS")
+    assert [p.name for p in (tmp_path / "store" / "1m").iterdir()] == ["2024-03-04.parquet"]
+    reopened = BarStore(tmp_path / "store")
+    assert reopened.tz == "Asia/Tokyo"
+    assert reopened.day_symbols("1m", dt.date(2024, 3, 4)) == {"7203"}
