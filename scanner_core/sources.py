@@ -131,18 +131,23 @@ class BarSource:
         until = end if rows_until is None else rows_until
         parts = []
         claimed: set[tuple[int, str]] = set()
-        for source in self._sources(interval):
+        sources = self._sources(interval)
+        for k, source in enumerate(sources):
             bars = reads.get(source)
             if bars is None:
                 # bars of the interval itself need no later rows; finer ones may need
                 # rows up to when the last kept bucket closed
                 bound = end if source == interval else until
                 bars = reads[source] = self.store.load(source, symbols, start, bound)
-            days = self._days(bars)
-            keep = _unclaimed(bars, days, claimed)
-            claimed |= self._present(source, bars, days)
-            if not keep.all():
-                bars = bars.take(keep)
+            coarser = k + 1 < len(sources)
+            # days only matter where a finer source claimed some or a coarser one follows
+            days = self._days(bars) if claimed or coarser else None
+            if claimed:
+                keep = _unclaimed(bars, days, claimed)
+                if not keep.all():
+                    bars, days = bars.take(keep), days[keep]
+            if coarser:
+                claimed |= self._present(source, bars, days)
             if source != interval:
                 bars = aggregate(bars, interval, self.calendar)
             if end is not None and source != interval:
