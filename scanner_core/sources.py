@@ -149,12 +149,20 @@ class BarSource:
             if coarser:
                 claimed |= self._present(source, bars, days)
             if source != interval:
-                bars = aggregate(bars, interval, self.calendar)
+                bars = aggregate(self._streamed(bars), interval, self.calendar)
             if end is not None and source != interval:
                 bars = bars.take(bars.ts < self.store_bound(end, interval))
             if len(bars):
                 parts.append(bars)
         return _sorted(parts, interval, symbols)
+
+    def _streamed(self, bars: Bars) -> Bars:
+        """The rows a session streams, so no bucket takes in a minute of a lunch break or
+        after the close (the 11:00 hour in Tokyo ends at 11:30, New York's 15:30 at 16:00)."""
+        streamed = getattr(self.calendar, "streamed", None)
+        if streamed is None or not len(bars):
+            return bars
+        return bars.take(streamed(bars.ts))
 
     def store_bound(self, value: TimeLike, interval: str) -> np.datetime64:
         """A query bound as the store reads it, for comparing with bar times."""
@@ -238,7 +246,10 @@ class BarSource:
         for source in intraday:
             bars = self.store.load(source, symbols, start, end)
             days = self._days(bars)
-            keep = _unclaimed(bars, days, claimed) & (days == key)
+            # the session's own date, not the store's partition date: a Tokyo morning
+            # lies in the previous New York day
+            local = session_ids(bars.ts, source, str(self.calendar.tz))
+            keep = _unclaimed(bars, days, claimed) & (local == key)
             claimed |= self._present(source, bars, days)
             bars = bars.take(keep & self.calendar.regular_hours(bars.ts))
             if len(bars):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from venue_bars import venue_minutes
 
 from scanner_core.aggregate import aggregate
-from scanner_core.bars import FIELDS, Bars
+from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars
+from scanner_core.calendar import TimeManager
 from scanner_core.importer import parse_file
 from scanner_core.store import normalize
 
@@ -121,3 +125,102 @@ def test_volume_and_extremes_are_conserved(keys, interval):
         assert out.high[theirs].max() == bars.high[mine].max()
         assert out.open[theirs][0] == bars.open[mine][0]
         assert out.close[theirs][-1] == bars.close[mine][-1]
+
+
+def local_walls(tz: str, ts: np.ndarray) -> list[str]:
+    return pd.DatetimeIndex(ts).tz_localize("UTC").tz_convert(tz).strftime("%H:%M").tolist()
+
+
+def segment_reference(bars: Bars, interval: str, tm: TimeManager, day: dt.date) -> pd.DataFrame:
+    """pandas resample of each trading segment (the morning, the afternoon) on its own."""
+    frames = []
+    bounds = [tm.open_close(day)[0], tm.open_close(day)[1]]
+    pause = tm.lunch_break(day)
+    segments = [(bounds[0], pause[0]), (pause[1], bounds[1])] if pause else [tuple(bounds)]
+    ts = pd.DatetimeIndex(bars.ts).tz_localize("UTC")
+    for lo, hi in segments:
+        inside = np.asarray((ts >= lo) & (ts < hi))
+        part = bars.take(inside)
+        rule = RULES[interval][0]
+        frame = pd.DataFrame({f: getattr(part, f) for f in FIELDS})
+        frame["symbol"] = np.asarray(part.symbols)[part.code]
+        frame.index = pd.DatetimeIndex(part.ts)
+        origin = pd.Timestamp(lo).tz_convert(None)
+        how = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
+        out = frame.groupby("symbol").resample(rule, origin=origin).agg(how).dropna(subset=["open"])
+        frames.append(out)
+    out = pd.concat(frames).sort_index()
+    return out.set_index(out.index.set_levels(out.index.levels[1].as_unit("ns"), level=1))
+
+
+@pytest.mark.parametrize("interval", ["5m", "15m", "1h"])
+@pytest.mark.parametrize(
+    ("calendar", "day"),
+    [
+        ("XTKS", "2024-11-01"),
+        ("XTKS", "2024-11-05"),
+        ("XLON", "2019-12-24"),
+        ("XLON", "2019-12-23"),
+    ],
+)
+def test_buckets_follow_each_venues_segments(calendar, day, interval):
+    tm = TimeManager(calendar)
+    bars = normalize(venue_minutes(calendar, day, ["A", "B"], seed=3))
+    got = aggregate(bars, interval, tm)
+    pd.testing.assert_frame_equal(
+        as_frame(got),
+        segment_reference(bars, interval, tm, dt.date.fromisoformat(day)),
+        check_names=False,
+        check_index_type=False,
+    )
+    closes = tm.bar_closes(got.ts, INTERVAL_MINUTES[interval])
+    assert (
+        closes
+        <= np.datetime64(
+            tm.open_close(dt.date.fromisoformat(day))[1].astimezone(dt.UTC).replace(tzinfo=None),
+            "ns",
+        )
+    ).all()
+
+
+def test_tokyo_hourly_buckets_restart_after_lunch_and_end_short_at_the_close():
+    tm = TimeManager("XTKS")
+    bars = normalize(venue_minutes("XTKS", "2024-11-05", ["A"], seed=4))
+    hourly = aggregate(bars, "1h", tm)
+    assert local_walls("Asia/Tokyo", hourly.ts) == [
+        "09:00",
+        "10:00",
+        "11:00",
+        "12:30",
+        "13:30",
+        "14:30",
+    ]
+    # 11:00 holds 30 minutes (the break cuts it) and 14:30 a full hour to the 15:30 close
+    minutes = [
+        int(((bars.ts >= t) & (bars.ts < t + np.timedelta64(60, "m"))).sum()) for t in hourly.ts
+    ]
+    assert minutes == [60, 60, 30, 60, 60, 60]
+    assert hourly.volume.sum() == bars.volume.sum()
+    closes = tm.bar_closes(hourly.ts, 60)
+    assert local_walls("Asia/Tokyo", closes) == [
+        "10:00",
+        "11:00",
+        "11:30",
+        "13:30",
+        "14:30",
+        "15:30",
+    ]
+    before = aggregate(normalize(venue_minutes("XTKS", "2024-11-01", ["A"], seed=4)), "1h", tm)
+    assert local_walls("Asia/Tokyo", tm.bar_closes(before.ts, 60))[-1] == "15:00"
+
+
+def test_a_tokyo_day_is_one_daily_bar_though_it_spans_two_utc_dates():
+    tm = TimeManager("XTKS")
+    bars = normalize(venue_minutes("XTKS", "2024-11-05", ["A"], seed=5))
+    assert len(np.unique(bars.ts.astype("datetime64[D]"))) == 1  # 00:00-06:30 UTC
+    ny_days = np.unique(pd.DatetimeIndex(bars.ts).tz_localize("UTC").tz_convert(NY).date)
+    assert len(ny_days) == 2  # 19:00 the evening before to 01:30 New York
+    daily = aggregate(bars, "1d", tm)
+    np.testing.assert_array_equal(daily.ts, np.array(["2024-11-05"], "datetime64[ns]"))
+    assert (daily.open[0], daily.close[0]) == (bars.open[0], bars.close[-1])
+    assert daily.volume[0] == bars.volume.sum()

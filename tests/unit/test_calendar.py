@@ -156,3 +156,153 @@ def test_extended_hours_is_vectorized_over_utc_bar_starts(calendar, local, insid
     assert tm.in_session_hours(ts).tolist() == [inside]
     both = np.concatenate([ts, ts, np.array(["NaT"], "datetime64[ns]")])
     assert tm.in_session_hours(both).tolist() == [inside, inside, False]
+
+
+XTKS = TimeManager("XTKS")
+XLON = TimeManager("XLON")
+
+
+def local_ts(tm: TimeManager, *stamps: str) -> np.ndarray:
+    """Exchange-local wall-clock stamps as UTC datetime64[ns] bar starts."""
+    moments = [dt.datetime.fromisoformat(s).replace(tzinfo=tm.tz) for s in stamps]
+    return np.array([m.astimezone(UTC).replace(tzinfo=None) for m in moments], "datetime64[ns]")
+
+
+def wall(tm: TimeManager, ts: np.ndarray) -> list[str]:
+    """UTC datetime64 values as exchange-local "HH:MM"."""
+    seconds = ts.astype("datetime64[s]").astype(np.int64).tolist()
+    return [dt.datetime.fromtimestamp(s, tm.tz).strftime("%H:%M") for s in seconds]
+
+
+@pytest.mark.parametrize(
+    ("day", "close"),
+    [(dt.date(2024, 11, 1), dt.time(15, 0)), (dt.date(2024, 11, 5), dt.time(15, 30))],
+    ids=["before-the-move", "after-the-move"],
+)
+def test_tokyo_closes_at_1500_then_1530_with_a_lunch_break(day, close):
+    open_, end = XTKS.open_close(day)
+    assert (open_.time(), end.time()) == (dt.time(9, 0), close)
+    assert [t.time() for t in XTKS.lunch_break(day)] == [dt.time(11, 30), dt.time(12, 30)]
+    assert not XTKS.is_early_close(day)
+    # five hours of trading, then five and a half; the median of the last year is the latter
+    assert XTKS.regular_minutes() == 330
+
+
+def test_tokyo_and_london_have_no_pre_market_or_after_hours():
+    for tm, day in ((XTKS, dt.date(2024, 11, 5)), (XLON, dt.date(2019, 12, 23))):
+        open_, close = tm.open_close(day)
+        assert tm.pre_market(day) == (open_, open_)
+        assert tm.after_hours(day) == (close, close)
+        assert tm.extended_hours is None
+    assert XLON.lunch_break(dt.date(2019, 12, 23)) is None
+
+
+def test_london_early_close_on_christmas_eve():
+    day = dt.date(2019, 12, 24)
+    assert XLON.is_early_close(day)
+    assert [t.time() for t in XLON.open_close(day)] == [dt.time(8, 0), dt.time(12, 30)]
+    assert XLON.open_close(dt.date(2019, 12, 23))[1].time() == dt.time(16, 30)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "window"),
+    [
+        ("2024-11-05 08:59", "closed"),
+        ("2024-11-05 09:00", "regular"),
+        ("2024-11-05 11:29", "regular"),
+        ("2024-11-05 11:30", "closed"),  # the lunch break
+        ("2024-11-05 12:29", "closed"),
+        ("2024-11-05 12:30", "regular"),
+        ("2024-11-05 15:29", "regular"),
+        ("2024-11-05 15:30", "closed"),
+        ("2024-11-01 15:00", "closed"),  # the old close
+        ("2024-11-04 10:00", "closed"),  # Culture Day, observed
+    ],
+)
+def test_tokyo_windows(stamp, window):
+    assert XTKS.window(dt.datetime.fromisoformat(stamp)) == window
+
+
+def test_only_the_regular_session_outside_the_break_is_streamed_in_tokyo():
+    starts = {
+        "2024-11-05 08:59": False,
+        "2024-11-05 09:00": True,
+        "2024-11-05 11:29": True,
+        "2024-11-05 11:30": False,
+        "2024-11-05 12:29": False,
+        "2024-11-05 12:30": True,
+        "2024-11-05 15:29": True,
+        "2024-11-05 15:30": False,
+        "2024-11-01 14:59": True,
+        "2024-11-01 15:00": False,
+        "2024-11-04 10:00": False,
+    }
+    ts = local_ts(XTKS, *starts)
+    assert XTKS.streamed(ts).tolist() == list(starts.values())
+    assert XTKS.regular_hours(ts).tolist() == list(starts.values())
+    # no extended hours: a session's hours are the open to the close, the break included
+    assert XTKS.in_session_hours(local_ts(XTKS, "2024-11-05 12:00")).tolist() == [True]
+
+
+def test_only_the_regular_session_is_streamed_in_london():
+    starts = {
+        "2019-12-23 07:59": False,
+        "2019-12-23 08:00": True,
+        "2019-12-23 16:29": True,
+        "2019-12-23 16:30": False,
+        "2019-12-24 12:29": True,
+        "2019-12-24 12:30": False,  # after the early close
+        "2019-12-26 10:00": False,  # Boxing Day
+    }
+    assert XLON.streamed(local_ts(XLON, *starts)).tolist() == list(starts.values())
+
+
+@pytest.mark.parametrize(
+    ("minutes", "starts"),
+    [
+        (60, ["09:00", "10:00", "11:00", "12:30", "13:30", "14:30"]),
+        (
+            30,
+            [
+                "09:00",
+                "09:30",
+                "10:00",
+                "10:30",
+                "11:00",
+                "12:30",
+                "13:00",
+                "13:30",
+                "14:00",
+                "14:30",
+                "15:00",
+            ],
+        ),
+    ],
+)
+def test_tokyo_buckets_start_afresh_at_the_end_of_the_break(minutes, starts):
+    day = dt.date(2024, 11, 5)
+    every = local_ts(XTKS, *(f"{day} {h:02d}:{m:02d}" for h in range(9, 16) for m in range(60)))
+    every = every[XTKS.streamed(every)]
+    buckets = XTKS.bucket_starts(every, minutes)
+    assert sorted(set(wall(XTKS, buckets))) == starts
+    # no bucket holds a morning and an afternoon minute
+    pause = local_ts(XTKS, f"{day} 11:30")[0]
+    morning = every < pause
+    assert buckets[morning].max() < pause <= buckets[~morning].min()
+
+
+def test_tokyo_bars_close_at_the_break_and_at_the_close():
+    starts = local_ts(XTKS, "2024-11-05 11:00", "2024-11-05 12:30", "2024-11-05 14:30")
+    assert wall(XTKS, XTKS.bar_closes(starts, 60)) == ["11:30", "13:30", "15:30"]
+    before_the_move = local_ts(XTKS, "2024-11-01 14:30")
+    assert wall(XTKS, XTKS.bar_closes(before_the_move, 60)) == ["15:00"]
+    # the short 11:00 bucket has closed once the break begins, not an hour after it began
+    at_break = local_ts(XTKS, "2024-11-05 11:30")[0]
+    assert XTKS.closed_before(at_break, 60) == at_break
+    assert XTKS.closed_before(at_break - np.timedelta64(1, "m"), 60) < starts[0]
+
+
+def test_london_early_close_cuts_the_last_bucket():
+    starts = local_ts(XLON, "2019-12-24 12:00", "2019-12-23 16:00")
+    assert wall(XLON, XLON.bar_closes(starts, 60)) == ["12:30", "16:30"]
+    assert wall(XLON, XLON.bucket_starts(local_ts(XLON, "2019-12-24 12:29"), 60)) == ["12:00"]

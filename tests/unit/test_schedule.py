@@ -175,3 +175,68 @@ def test_no_run_after_an_early_close(config: ScannerSchedule, day: dt.date) -> N
 def test_holidays_have_no_runs_for_any_schedule(day: dt.date) -> None:
     for config in [ScannerSchedule(interval="30s"), ScannerSchedule(cron="* * * * *")]:
         assert Schedule.from_config(config).day_runs(day, TM) == []
+
+
+XTKS = TimeManager("XTKS")
+XLON = TimeManager("XLON")
+
+
+@pytest.mark.parametrize(
+    ("interval", "afternoon"),
+    [
+        # 12:30 itself is no tick: nothing closed since the 11:30 run
+        ("30m", ["13:00", "13:30", "14:00", "14:30", "15:00", "15:30"]),
+        ("1h", ["13:30", "14:30", "15:30"]),
+        ("45m", ["13:15", "14:00", "14:45", "15:30"]),
+    ],
+)
+def test_tokyo_ticks_skip_the_break_and_restart_from_its_end(interval, afternoon):
+    day = dt.date(2024, 11, 5)
+    runs = wall(make(interval=interval).day_runs(day, XTKS))
+    morning = {"30m": 6, "1h": 3, "45m": 4}[interval]  # 09:00 .. 11:30 at most
+    assert all(dt.time(11, 30) >= t for t in runs[:morning])
+    assert runs[morning:] == [dt.time.fromisoformat(t) for t in afternoon]
+    assert not [t for t in runs if dt.time(11, 30) < t <= dt.time(12, 30)]
+    assert runs[0] == dt.time(9, 0)
+
+
+def test_tokyo_hourly_morning_is_laid_from_the_open():
+    runs = wall(make(interval="1h").day_runs(dt.date(2024, 11, 5), XTKS))
+    assert runs[:3] == [dt.time(9, 0), dt.time(10, 0), dt.time(11, 0)]
+
+
+def test_tokyo_ticks_end_at_the_close_of_the_day():
+    before, after = (
+        make(interval="30m").day_runs(d, XTKS) for d in (dt.date(2024, 11, 1), dt.date(2024, 11, 5))
+    )
+    assert wall(before)[-1] == dt.time(15, 0) and wall(after)[-1] == dt.time(15, 30)
+    assert len(after) == len(before) + 1
+    assert make(interval="30m").day_runs(dt.date(2024, 11, 4), XTKS) == []  # holiday
+
+
+def test_tokyo_cron_runs_never_fall_in_the_break():
+    runs = wall(make(cron="*/20 * * * *").day_runs(dt.date(2024, 11, 5), XTKS))
+    assert dt.time(11, 20) in runs and dt.time(12, 40) in runs
+    assert not [t for t in runs if dt.time(11, 30) < t <= dt.time(12, 30)]
+
+
+def test_a_run_at_the_break_start_is_kept_and_the_next_is_after_the_break():
+    schedule = make(interval="30m")
+    at = lambda h, m: dt.datetime(2024, 11, 5, h, m, tzinfo=XTKS.tz)  # noqa: E731
+    assert schedule.should_run(at(11, 30), XTKS)
+    assert not schedule.should_run(at(12, 0), XTKS)
+    assert schedule.next_run(at(11, 30), XTKS) == at(13, 0)
+    assert schedule.runs_between(at(11, 0), at(13, 0), XTKS) == [at(11, 30), at(13, 0)]
+
+
+def test_london_ticks_stop_at_the_early_close():
+    early, usual = (
+        wall(make(interval="1h").day_runs(d, XLON))
+        for d in (dt.date(2019, 12, 24), dt.date(2019, 12, 23))
+    )
+    assert early == [dt.time(h) for h in range(8, 13)]
+    assert usual == [dt.time(h) for h in range(8, 17)]
+    assert wall(make(interval="15m").day_runs(dt.date(2019, 12, 24), XLON))[-1] == dt.time(12, 30)
+    christmas_eve_close = dt.datetime(2019, 12, 24, 12, 30, tzinfo=XLON.tz)
+    after = make(interval="15m").next_run(christmas_eve_close, XLON)
+    assert after == dt.datetime(2019, 12, 27, 8, 0, tzinfo=XLON.tz)
