@@ -297,8 +297,10 @@ class SessionConfig:
 
     symbols: list[str] = field(factory=list, validator=_symbols)
     # Only the intervals a session builds bars for: '7m' would parse, then fail the run.
+    # Empty by default: the base interval is always streamed, and a default of '1m' would
+    # refuse every store whose finest bars are coarser.
     streams: list[str] = field(
-        factory=lambda: ["1m"],
+        factory=list,
         validator=_each(
             lambda s: isinstance(s, str) and s in INTERVAL_MINUTES,
             "a bar interval the session supports: " + expected_one_of(INTERVAL_MINUTES),

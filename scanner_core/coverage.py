@@ -139,7 +139,8 @@ class Coverage:
         if not days or not set(days) & set(self.stored_days()):
             out.append(self.no_days_reason())
         source = BarSource(self.store, self.calendar)
-        for who, interval in intervals:
+        # a scanner reads one interval through several indicators: one line for it
+        for who, interval in dict.fromkeys(intervals):
             if finer(interval, self.base):
                 out.append(
                     f"{who}: reads {interval} bars, finer than the session's base interval"
