@@ -138,6 +138,9 @@ class TimeManager:
         These are the bars a session streams; after-hours bars, bars after an early close,
         bars in a lunch break and bars on days the exchange is shut are not.
         """
+        return _per_stamp(ts, self._streamed)
+
+    def _streamed(self, ts: np.ndarray) -> np.ndarray:
         seconds = ts.astype("datetime64[s]").astype(np.int64)
         day = np.searchsorted(self._pre_starts, seconds, side="right") - 1
         i = np.maximum(day, 0)
@@ -289,6 +292,15 @@ class TimeManager:
 
 def _utc(column: pd.Series) -> np.ndarray:
     return column.dt.tz_convert(None).to_numpy().astype("datetime64[s]")
+
+
+def _per_stamp(ts: np.ndarray, check) -> np.ndarray:
+    """``check`` of each stamp, computed once per distinct stamp when ts is sorted (a
+    cross-section repeats one stamp for every symbol)."""
+    if len(ts) < 2 or not (ts[1:] >= ts[:-1]).all():
+        return check(ts)
+    starts = np.r_[0, np.flatnonzero(ts[1:] != ts[:-1]) + 1]
+    return np.repeat(check(ts[starts]), np.diff(np.r_[starts, len(ts)]))
 
 
 def _utc_or_none(column: pd.Series | None, n: int) -> np.ndarray:

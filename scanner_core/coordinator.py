@@ -190,7 +190,7 @@ class SessionCoordinator:
                 self.session.load_pending()
                 self.manager.execute_scheduled_scans(when, names)
             self._replay_until(close)
-            if "1d" in self.config.streams or "1d" in self.session.indicator_intervals:
+            if "1d" in self.config.streams or self.session.daily_read:
                 self._close_day(day)
         self._leave_session()
 

@@ -65,8 +65,6 @@ class DayFeed:
         self.intervals = tuple(i for i in intervals if INTERVAL_MINUTES[i])
         self.symbols: set[str] = set()
         self._edges = chunk_edges(calendar, day)
-        #: Bars inside a lunch break are not streamed; other days' chunks hold none to drop.
-        self._pause = calendar.lunch_break(day) is not None
         self.start, self.end = self._edges[0], self._edges[-1]
         #: The chunk most recently read is [_edges[_chunk - 1], _edges[_chunk]).
         self._chunk = 0
@@ -127,8 +125,6 @@ class DayFeed:
             return
         loaded = self.source.load_many(self.intervals, symbols, lo, hi)
         for interval, new in loaded.items():
-            if self._pause:
-                new = new.take(self.calendar.streamed(new.ts))
             if horizon is not None:
                 new = new.take(self._closes(new) > horizon)
             if not len(new):

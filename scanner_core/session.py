@@ -329,6 +329,12 @@ class SessionData:
             )
 
     @property
+    def daily_read(self) -> bool:
+        """Whether anything reads daily bars (an indicator, a read, a history need), so
+        the session must be handed each day's daily bar at its close."""
+        return "1d" in self._frames or "1d" in self.requirements.needs()
+
+    @property
     def indicator_intervals(self) -> frozenset[str]:
         """The bar intervals registered indicators read, which the session must stream."""
         return frozenset(config.interval for config in self._kernels)
@@ -582,17 +588,7 @@ class SessionData:
             return empty_bars(interval, tuple(symbols))
         start = history_start(pd.Timestamp(self._now), interval, need, self.calendar, self.tz)
         until = None if interval == "1d" else self._now
-        bars = self.store.load(interval, list(symbols), start, end, rows_until=until)
-        return self._streamed(bars)
-
-    def _streamed(self, bars: Bars) -> Bars:
-        """Only the intraday bars a session streams (pre-market start to close), so a
-        symbol warmed up from the store matches one that was streamed all along."""
-        streamed = getattr(self.calendar, "streamed", None)
-        if streamed is None or not INTERVAL_MINUTES[bars.interval] or not len(bars):
-            return bars
-        keep = streamed(bars.ts)
-        return bars if keep.all() else bars.take(keep)
+        return self.store.load(interval, list(symbols), start, end, rows_until=until)
 
     def _history(
         self, interval: str, symbols: Sequence[str], end: np.datetime64 | None

@@ -147,22 +147,32 @@ class BarSource:
                 if not keep.all():
                     bars, days = bars.take(keep), days[keep]
             if coarser:
-                claimed |= self._present(source, bars, days)
+                claimed |= self._present(source, bars, days, start, until, symbols)
             if source != interval:
                 bars = aggregate(self._streamed(bars), interval, self.calendar)
-            if end is not None and source != interval:
-                bars = bars.take(bars.ts < self.store_bound(end, interval))
+                if end is not None:
+                    bars = bars.take(bars.ts < self.store_bound(end, interval))
+            else:
+                bars = self._streamed(bars, spans=True)
             if len(bars):
                 parts.append(bars)
         return _sorted(parts, interval, symbols)
 
-    def _streamed(self, bars: Bars) -> Bars:
-        """The rows a session streams, so no bucket takes in a minute of a lunch break or
-        after the close (the 11:00 hour in Tokyo ends at 11:30, New York's 15:30 at 16:00)."""
+    def _streamed(self, bars: Bars, *, spans: bool = False) -> Bars:
+        """The bars a session streams (pre-market start to close, outside a lunch break),
+        so no bucket takes in a minute of a break or after the close (the 11:00 hour in
+        Tokyo ends at 11:30, New York's 15:30 at 16:00). With ``spans``, a stored bar is
+        kept when any part of it is streamed (a vendor's 03:30 pre-market hour holds the
+        04:00-04:30 minutes, as one built from minutes does)."""
         streamed = getattr(self.calendar, "streamed", None)
         if streamed is None or not len(bars):
             return bars
-        return bars.take(streamed(bars.ts))
+        keep = streamed(bars.ts)
+        if spans and not keep.all():
+            minutes = INTERVAL_MINUTES[bars.interval]
+            last = self.calendar.bar_closes(bars.ts, minutes) - np.timedelta64(1, "ns")
+            keep |= streamed(last)
+        return bars if keep.all() else bars.take(keep)
 
     def store_bound(self, value: TimeLike, interval: str) -> np.datetime64:
         """A query bound as the store reads it, for comparing with bar times."""
@@ -189,18 +199,41 @@ class BarSource:
             return np.empty(0, np.int64)
         return session_ids(bars.ts, bars.interval, self.tz)
 
-    def _present(self, interval: str, bars: Bars, days: np.ndarray) -> set[tuple[int, str]]:
-        """(day, symbol) pairs holding bars of ``interval``: from the partitions' symbol
-        lists when the store keeps them (so a day cut by the query still counts whole),
-        else from the rows read."""
-        day_symbols = getattr(self.store, "day_symbols", None)
-        if day_symbols is None:
+    def _present(
+        self,
+        interval: str,
+        bars: Bars,
+        days: np.ndarray,
+        start: TimeLike | None,
+        until: TimeLike | None,
+        symbols: Sequence[str] | None,
+    ) -> set[tuple[int, str]]:
+        """(day, symbol) pairs holding bars of ``interval`` on the days [start, until)
+        touches: from the partitions' symbol lists when the store keeps them, so the
+        answer never depends on which rows a query happened to read, else from the rows."""
+        dates = self._store_dates(start, until, interval)
+        if dates is None:
             return _pairs(bars, days)
+        wanted = None if symbols is None else set(symbols)
         found = set()
-        for day in np.unique(days).tolist():
-            date = np.datetime64(day, "D").astype(dt.date)
-            found.update((day, s) for s in day_symbols(interval, date))
+        for date in dates:
+            names = self.store.day_symbols(interval, date)
+            day = int(np.datetime64(date, "D").astype(np.int64))
+            found.update((day, s) for s in (names if wanted is None else names & wanted))
         return found
+
+    def _store_dates(
+        self, start: TimeLike | None, until: TimeLike | None, interval: str
+    ) -> list[dt.date] | None:
+        """The store's partition dates that [start, until) touches; None when the store
+        keeps no symbol lists or the range is open."""
+        if getattr(self.store, "day_symbols", None) is None or start is None or until is None:
+            return None
+        lo, hi = self.store_bound(start, interval), self.store_bound(until, interval)
+        if hi <= lo:
+            return []
+        first, last = session_ids(np.array([lo, hi - np.timedelta64(1, "ns")]), "1m", self.tz)
+        return [np.datetime64(d, "D").astype(dt.date) for d in range(int(first), int(last) + 1)]
 
     def _daily(
         self, symbols: Sequence[str] | None, start: TimeLike | None, end: TimeLike | None
@@ -219,6 +252,10 @@ class BarSource:
             for day in self._range_sessions(stored, start, end):
                 key = int(np.datetime64(day, "D").astype(np.int64))
                 missing = [s for s in symbols if (key, s) not in have]
+                holders = self._holders(day, intraday)
+                if holders is not None:
+                    # a day no partition lists the symbol on needs no read
+                    missing = [s for s in missing if s in holders]
                 if missing:
                     built = self._built_day(day, missing, intraday)
                     if len(built):
@@ -237,6 +274,18 @@ class BarSource:
         last = (hi - np.timedelta64(1, "ns")).astype("datetime64[D]").astype(dt.date)
         return [d for d in self.calendar.sessions(first, last)] if first <= last else []
 
+    def _holders(self, day: dt.date, intraday: list[str]) -> set[str] | None:
+        """Symbols with intraday bars stored on a session's dates (None: unknown)."""
+        open_, close = self.calendar.open_close(day)
+        found: set[str] = set()
+        for source in intraday:
+            dates = self._store_dates(open_, close, source)
+            if dates is None:
+                return None
+            for date in dates:
+                found |= self.store.day_symbols(source, date)
+        return found
+
     def _built_day(self, day: dt.date, symbols: list[str], intraday: list[str]) -> Bars:
         """One day's daily bars from its regular-session bars, each symbol's finest."""
         start, end = self.calendar.open_close(day)
@@ -250,7 +299,7 @@ class BarSource:
             # lies in the previous New York day
             local = session_ids(bars.ts, source, str(self.calendar.tz))
             keep = _unclaimed(bars, days, claimed) & (local == key)
-            claimed |= self._present(source, bars, days)
+            claimed |= self._present(source, bars, days, start, end, symbols)
             bars = bars.take(keep & self.calendar.regular_hours(bars.ts))
             if len(bars):
                 parts.append(aggregate(bars, "1d", self.calendar))

@@ -413,3 +413,43 @@ def test_session_start_builds_in_the_session_what_forked_scans_reuse(sample_stor
     days = ["2019-02-12"] * 2 + ["2019-02-13"] * 2
     expected = [None] * 4 if fail else days  # a failing session_start leaves scans running
     assert metadata.seen == list(zip(days, expected, strict=True))
+
+
+def test_daily_bars_reach_a_session_that_needs_them_only_through_a_history_need(tmp_path):
+    store = BarStore(tmp_path / "store")
+    tm = TimeManager()
+    for i, day in enumerate(tm.sessions(dt.date(2019, 2, 1), dt.date(2019, 2, 13))):
+        store.write(synthetic_minutes(day.isoformat(), ["AAA"], seed=i))
+    seen = tmp_path / "seen.txt"
+    scanner = tmp_path / "latest_daily.py"
+    scanner.write_text(
+        "from scanner_core import BaseScanner, ScanResult\n"
+        "class LatestDaily(BaseScanner):\n"
+        "    def scan(self, context):\n"
+        "        data = context.session_data\n"
+        "        last = data.history('AAA', '1d', 1)\n"
+        f"        with open({str(seen)!r}, 'a') as out:\n"
+        "            out.write(f\"{data.latest('close', '1d')[0]} {last.close[-1]}\\n\")\n"
+        "        return ScanResult()\n"
+    )
+    config = {
+        "mode": "backtest",
+        "start_date": "2019-02-11",
+        "end_date": "2019-02-13",
+        "data": {"store": str(tmp_path / "store")},
+        "universe": {"symbols": ["AAA"]},
+        "scanners": [
+            {
+                "name": "latest",
+                "module": f"{scanner}:LatestDaily",
+                "timeout_seconds": 0,
+                "schedule": {"interval": "1h", "start_time": "10:30", "end_time": "10:30"},
+                "symbol_requirements": {"history": {"1d": 5}},
+            }
+        ],
+    }
+    run(config)
+    rows = [line.split() for line in seen.read_text().splitlines()]
+    assert len(rows) == 3
+    assert all(latest == last for latest, last in rows)
+    assert len({latest for latest, _ in rows}) == 3

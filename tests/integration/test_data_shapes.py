@@ -60,7 +60,7 @@ def daily_store(tmp_path_factory) -> Path:
     result = cli("data", "import", str(SAMPLE), "--store", str(store))
     assert result.exit_code == 0, result.output
     assert "rejected 0" in result.output
-    assert sorted(p.name for p in store.iterdir() if not p.name.startswith(".")) == ["1d"]
+    assert sorted(p.name for p in store.iterdir() if p.is_dir()) == ["1d"]
     return store
 
 

@@ -179,3 +179,60 @@ def test_a_joining_symbol_equals_one_streamed_all_along_in_any_mixed_store(
     for a, b, c in zip(along, joined, later, strict=True):
         assert a == pytest.approx(b, abs=1e-12, nan_ok=True)
         assert a == pytest.approx(c, abs=1e-12, nan_ok=True)
+
+
+# -- the rule never depends on which rows a query read --------------------------------
+
+
+def minutes_between(day: dt.date, symbol: str, seed: int, start: str, end: str) -> Bars:
+    """1-minute bars of one symbol from ``start`` to ``end`` New York time."""
+    lo, hi = (pd.Timestamp(f"{day} {t}", tz=NY) for t in (start, end))
+    n = int((hi - lo) / pd.Timedelta(minutes=1))
+    bars = synthetic_minutes(day.isoformat(), [symbol], seed=seed, minutes=n)
+    first = lo.tz_convert(None).to_datetime64()
+    return attrs.evolve(bars, ts=first + np.arange(n).astype("timedelta64[m]"))
+
+
+def test_a_chunk_without_minutes_still_knows_the_day_has_them(tmp_path):
+    # 1-minute bars in regular hours only, a vendor's 5m bars all day long: the pre-market
+    # chunk read no minute, yet the day has minutes, so its vendor bars stay out
+    day = DAYS[1]
+    store = BarStore(tmp_path)
+    store.write(minutes_between(day, "AAA", 1, "09:30", "16:00"))
+    store.write(vendor(minutes_between(day, "AAA", 2, "04:00", "20:00"), "5m", 1.0))
+    source = BarSource(store, TM)
+    feed = DayFeed(source, TM, day, ["1m", "5m"])
+    feed.add(["AAA"])
+    streamed = [b for b in feed.until(TM.open_close(day)[1]) if b.interval == "5m"]
+    whole = source.load("5m", ["AAA"], day, day + dt.timedelta(days=1))
+    assert sum(map(len, streamed)) == len(whole) == 78
+
+
+def test_a_daily_bar_does_not_depend_on_the_other_symbols_loaded(tmp_path):
+    day = DAYS[1]
+    store = BarStore(tmp_path)
+    store.write(minutes_between(day, "AAA", 1, "09:30", "16:00"))
+    store.write(minutes_between(day, "BBB", 2, "08:00", "09:00"))  # pre-market minutes only
+    store.write(vendor(minutes_between(day, "BBB", 3, "09:30", "16:00"), "5m", 1.0))
+    source = BarSource(store, TM)
+    both = source.load("1d", ["AAA", "BBB"], day, day + dt.timedelta(days=1))
+    alone = source.load("1d", ["BBB"], day, day + dt.timedelta(days=1))
+    assert len(one(alone, "BBB")) == 0  # the day has minutes, none in the regular session
+    assert len(one(both, "BBB")) == 0
+
+
+def test_the_first_pre_market_hour_is_warmed_up_as_it_streams(tmp_path):
+    store = BarStore(tmp_path)
+    for i, day in enumerate(DAYS[:2]):
+        store.write(minutes_between(day, "AAA", i, "04:00", "16:00"))
+    session = SessionData(store, calendar=TM)
+    feed = DayFeed(session.store, TM, DAYS[0], ["1h"])
+    feed.add(["AAA"])
+    streamed = [b for b in feed.until(TM.open_close(DAYS[0])[1])]
+    session.set_time(pd.Timestamp(f"{DAYS[1]} 04:00", tz=NY))
+    session.add_requirements({"history": {"1h": 13}})
+    session.add_symbols(["AAA"])
+    warm = session.history("AAA", "1h")
+    first = pd.Timestamp(f"{DAYS[0]} 03:30", tz=NY).tz_convert(None).to_datetime64()
+    assert streamed[0].ts[0] == warm.ts[0] == first
+    assert sum(map(len, streamed)) == len(warm) == 13
