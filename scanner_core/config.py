@@ -297,8 +297,10 @@ class SessionConfig:
 
     symbols: list[str] = field(factory=list, validator=_symbols)
     # Only the intervals a session builds bars for: '7m' would parse, then fail the run.
+    # The base interval is always streamed, so the default adds nothing to it: a default
+    # of "1m" would make every 15m or daily store a config error over a line never written.
     streams: list[str] = field(
-        factory=lambda: ["1m"],
+        factory=list,
         validator=_each(
             lambda s: isinstance(s, str) and s in INTERVAL_MINUTES,
             "a bar interval the session supports: " + expected_one_of(INTERVAL_MINUTES),

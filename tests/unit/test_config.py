@@ -115,7 +115,7 @@ def test_any_valid_schedule_round_trips_through_plain_data(schedule: ScannerSche
 def test_defaults_fill_a_minimal_config() -> None:
     config = parse_config({"scanners": [{"module": "gap"}]})
 
-    assert config.mode == "backtest" and config.calendar == "XNYS" and config.streams == ["1m"]
+    assert config.mode == "backtest" and config.calendar == "XNYS" and config.streams == []
     assert config.universe == UniverseConfig(all=True)
     assert config.scanners[0] == ScannerConfig(module="gap", name="gap")
     assert config.scanners[0].schedule == ScannerSchedule(interval="5m")
