@@ -102,7 +102,10 @@ def _store_problems(session, config: str, built: list) -> list[str]:
     if session.mode != "backtest" or session.start_date is None or session.end_date is None:
         return []
     if not session.data.store.is_dir():
-        return [f"{config}: data.store: no bar store at {session.data.store}"]
+        return [
+            f"{config}: data.store: no bar store at {session.data.store}"
+            " (import bars with `scanner data import PATH --store DIR`)"
+        ]
     store = BarStore(session.data.store)
     try:
         base = base_interval(session, store)
@@ -115,9 +118,9 @@ def _store_problems(session, config: str, built: list) -> list[str]:
         for index, cfg, scanner in built
         for indicator in getattr(scanner, "indicators", ())
     ]
-    problems = [f"{config}: {p}" for p in coverage.problems(reads)]
+    universe = session.universe.resolve(store.symbols(base))
+    problems = [f"{config}: {p}" for p in coverage.problems(reads, universe)]
     if not problems:
-        universe = session.universe.resolve(store.symbols(base))
         for warning in coverage.warnings(universe, coverage.days()):
             click.echo(f"{config}: warning: {warning}", err=True)
     return problems
@@ -296,8 +299,11 @@ def run_command(
             config_file=config,
             skip_damaged=skip_damaged,
         )
-    except (ConfigError, ValueError) as exc:
+    except ConfigError as exc:
         click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+    except ValueError as exc:  # the store or range: named after the config, as check does
+        click.echo(f"{config}: {exc}", err=True)
         raise SystemExit(1) from None
     # Orphans a scan leaves re-parent to this process, which ends them: nothing the
     # session started outlives it.

@@ -297,8 +297,8 @@ class SessionConfig:
 
     symbols: list[str] = field(factory=list, validator=_symbols)
     # Only the intervals a session builds bars for: '7m' would parse, then fail the run.
-    # Empty by default: the base interval is always streamed, and a default of '1m' would
-    # refuse every store whose finest bars are coarser.
+    # The base interval is always streamed, so the default adds nothing to it: a default
+    # of "1m" would make every 15m or daily store a config error over a line never written.
     streams: list[str] = field(
         factory=list,
         validator=_each(

@@ -181,7 +181,7 @@ class SessionCoordinator:
             # An end-of-day session has one step a day: the close, once the day's bars are in.
             self._set_time(close)
             self._close_day(day)
-            due = {name for _, names in self._due(open_, close) for name in names}
+            due = list(dict.fromkeys(n for _, names in self._due(open_, close) for n in names))
             self.session.load_pending()
             self.manager.execute_scheduled_scans(close, due)
         else:

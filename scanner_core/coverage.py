@@ -67,6 +67,7 @@ class Coverage:
         self.calendar = calendar
         self.base = base
         self._stored_days: list[dt.date] | None = None
+        self._days: list[dt.date] | None = None
         self.notes: list[str] = []
 
     def stored_days(self) -> list[dt.date]:
@@ -77,17 +78,25 @@ class Coverage:
 
     def days(self) -> list[dt.date]:
         """The trading days to run: the configured range, its end clipped to the store's
-        last bar (noted, so the run can warn)."""
+        last bar (noted once, so the run can warn); none when no day of the range has
+        bars, so a range past the data is not walked session by session."""
+        if self._days is None:
+            self._days = self._clipped_days()
+        return self._days
+
+    def _clipped_days(self) -> list[dt.date]:
         cfg = self.config
         assert cfg.start_date is not None and cfg.end_date is not None
-        end = cfg.end_date
+        start, end = cfg.start_date, cfg.end_date
         stored = self.stored_days()
-        if stored and end > stored[-1] and cfg.start_date <= stored[-1]:
+        if not any(start <= day <= end for day in stored):
+            return []
+        if end > stored[-1]:
             self.notes.append(
                 f"end_date {end} is past the store's last {self.base} bar; clipped to {stored[-1]}"
             )
             end = stored[-1]
-        return self.calendar.sessions(cfg.start_date, end)
+        return self.calendar.sessions(start, end)
 
     def no_days_reason(self) -> str:
         """Why a range has no day to run."""
@@ -121,7 +130,7 @@ class Coverage:
                 f" of {len(days)} sessions: " + _listed(d.isoformat() for d in bare)
             )
         have = self._symbols_in(days)
-        wanted = dict.fromkeys([*self.config.symbols, *universe])
+        wanted = self._wanted(universe)
         missing = [s for s in wanted if s not in have]
         if missing:
             out.append(
@@ -130,25 +139,41 @@ class Coverage:
             )
         return out
 
-    def problems(self, intervals: Iterable[tuple[str, str]] = ()) -> list[str]:
-        """What makes a run pointless, for ``scanner check``: no day with bars, or an
-        interval a scanner reads that the store cannot feed. ``intervals`` holds
-        (who, interval) pairs such as ("scanners[0] (gap)", "1m")."""
+    def problems(
+        self, intervals: Iterable[tuple[str, str]] = (), universe: Sequence[str] | None = None
+    ) -> list[str]:
+        """What makes a run pointless, for ``scanner check``: no day with bars, no symbol
+        of the session and ``universe`` with bars, or an interval a scanner reads that the
+        store cannot feed. ``intervals`` holds (who, interval) pairs such as
+        ("scanners[0] (gap)", "1m")."""
         out = []
         days = self.days()
-        if not days or not set(days) & set(self.stored_days()):
+        if not days:
             out.append(self.no_days_reason())
+        elif universe is not None:
+            wanted = self._wanted(universe)
+            if wanted and not self._symbols_in(days) & set(wanted):
+                # The run would replay no bar: a gap that leaves it nothing to do.
+                out.append(
+                    f"none of the {len(wanted)} symbols has {self.base} bars"
+                    f" from {days[0]} to {days[-1]}: " + _listed(wanted)
+                )
         source = BarSource(self.store, self.calendar)
-        # a scanner reads one interval through several indicators: one line for it
+        whose = "" if self.config.base_interval else " (the store's finest)"
+        # A scanner reading several indicators of one interval is named once for it.
         for who, interval in dict.fromkeys(intervals):
             if finer(interval, self.base):
                 out.append(
                     f"{who}: reads {interval} bars, finer than the session's base interval"
-                    f" {self.base} (the store's finest)"
+                    f" {self.base}{whose}"
                 )
             elif not source.can_feed(interval):
                 out.append(f"{who}: reads {interval} bars, which the store cannot make")
         return out
+
+    def _wanted(self, universe: Sequence[str]) -> list[str]:
+        """The session's symbols, then the universe's, each once."""
+        return list(dict.fromkeys([*self.config.symbols, *universe]))
 
     def _symbols_in(self, days: Sequence[dt.date]) -> set[str]:
         """Symbols with bars at the base interval on any of these days."""
