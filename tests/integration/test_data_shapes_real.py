@@ -184,3 +184,39 @@ def test_one_minute_scanners_on_a_coarse_real_store_are_config_errors(
         f"{config}: scanners[0] ({module}): reads 1m bars, finer than the session's base"
         f" interval {base} (the store's finest)"
     ]
+
+
+def test_vendor_coarse_bars_on_days_with_minutes_change_nothing(real_data, tmp_path):
+    """eqker ships 15-minute bars for days it also has minutes for: by the rule those
+    days' 15m bars are built from the minutes, so dropping the vendor's changes no scan,
+    while its 15m bars of earlier days (no minutes there) still give the history."""
+    folder = real_data / "intraday/eqker_2019"
+    trimmed = tmp_path / "trimmed"
+    trimmed.mkdir()
+    for symbol in EQKER:
+        source = folder / f"{symbol}_15min.csv"
+        kept = [
+            line for line in source.read_text().splitlines() if not line.startswith("2019-02-1")
+        ]
+        (trimmed / source.name).write_text("\n".join(kept) + "\n")
+    minutes = [folder / f"{s}_{kind}.csv" for s in EQKER for kind in ("1min", "daily")]
+    stores = {
+        "vendor": imported(
+            tmp_path / "vendor",
+            [*minutes, *(folder / f"{s}_15min.csv" for s in EQKER)],
+            timestamps="end",
+        ),
+        "trimmed": imported(
+            tmp_path / "trimmed-store", [*minutes, *sorted(trimmed.iterdir())], timestamps="end"
+        ),
+    }
+    runs = {}
+    for name, store in stores.items():
+        (tmp_path / name).mkdir(exist_ok=True)
+        scanners = SCANNERS.format(interval="15m")
+        config = session_file(
+            tmp_path / name, store, dt.date(2019, 2, 11), dt.date(2019, 2, 15), scanners
+        )
+        runs[name] = backtest(config)
+    assert runs["vendor"][0] == runs["trimmed"][0]
+    assert any(line["symbols"] for line in runs["vendor"][0])
