@@ -169,15 +169,25 @@ def spec_names() -> list[str]:
     return sorted(n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "scanner_core_spec"))
 
 
-def call_each(pm: pluggy.PluginManager, hook: str, on_error: OnError, **kwargs: Any) -> None:
-    """Call each plugin's implementation of ``hook`` on its own; one that raises is reported."""
+def call_each(
+    pm: pluggy.PluginManager,
+    hook: str,
+    on_error: OnError,
+    fresh: Callable[[], dict[str, Any]] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Call each plugin's implementation of ``hook`` on its own; one that raises is reported.
+
+    With ``fresh``, each plugin gets its own arguments from it, so none sees another's
+    changes to them.
+    """
     impls = getattr(pm.hook, hook).get_hookimpls()
     plugins = list(dict.fromkeys(impl.plugin for impl in impls))
     # pluggy calls the last registered first; so do we.
     for plugin in reversed(plugins):
         others = [p for p in plugins if p is not plugin]
         try:
-            pm.subset_hook_caller(hook, remove_plugins=others)(**kwargs)
+            pm.subset_hook_caller(hook, remove_plugins=others)(**(fresh() if fresh else kwargs))
         except BaseException as exc:  # a plugin's bug must not stop the others
             if not shutdown.is_plugin_failure(exc):
                 raise

@@ -110,6 +110,12 @@ def _raised(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _copied(value: Any) -> Any:
+    if isinstance(value, ScanResult):
+        return attrs.evolve(value, symbols=list(value.symbols), metadata=dict(value.metadata))
+    return list(value) if isinstance(value, list) else value
+
+
 def _policy(cfg: ScannerConfig) -> RetryPolicy:
     return RetryPolicy(
         max_retries=cfg.max_retries, max_consecutive_failures=cfg.max_consecutive_failures
@@ -387,9 +393,7 @@ class ScannerManager:
         )
         result = checked.result
         self._log_result(name, result, cfg.timeout_seconds)
-        # A copy: an observer may change what it is given, never what the scanner returned.
-        seen = attrs.evolve(result, symbols=list(result.symbols), metadata=dict(result.metadata))
-        self._notify(name, "after_scan", context=context, result=seen)
+        self._notify(name, "after_scan", context=context, result=result)
         added = self._process_scan_result(name, result, context)
         self.history.record(
             name,
@@ -445,7 +449,7 @@ class ScannerManager:
         added = self.on_symbols(name, symbols, context)
         added = symbols if added is None else list(added)
         if added:
-            self._notify(name, "symbols_added", context=context, symbols=list(added))
+            self._notify(name, "symbols_added", context=context, symbols=added)
         return added
 
     def _notify(self, name: str | None, hook: str, **kwargs: Any) -> None:
@@ -454,7 +458,12 @@ class ScannerManager:
         def failed(plugin: str, hook: str, exc: BaseException) -> None:
             self._problem(plugin, f"{hook} hook raised {_raised(exc)}", "hook_error", scan_of=name)
 
-        call_each(self.pm, hook, failed, **kwargs)
+        def fresh() -> dict[str, Any]:
+            # Each observer its own copy: one may change what it is given, never what the
+            # scanner returned or what the next observer sees.
+            return {key: _copied(value) for key, value in kwargs.items()}
+
+        call_each(self.pm, hook, failed, fresh)
 
     def _skip(self, name: str, now: datetime) -> None:
         log.warning(
