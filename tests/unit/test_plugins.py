@@ -240,3 +240,37 @@ def test_plugin_exiting_at_import_is_reported_and_does_not_end_the_process(tmp_p
     info = load_plugin("exits.py", base_dir=tmp_path)
     assert info.status == "failed"
     assert info.reason == "SystemExit: needs a newer numpy"
+
+
+def test_register_indicators_adds_a_kernel_usable_by_name() -> None:
+    from scanner_core.extensions import register_indicators
+    from scanner_core.indicators import KERNELS, IndicatorConfig, Sma, kernel_for
+
+    class Twice(Sma):
+        name = "twice_sma"
+
+    class Adds:
+        @hookimpl
+        def register_indicators(self, register) -> None:
+            """Adds one kernel."""
+            register(Twice)
+
+    class Clashes:
+        @hookimpl
+        def register_indicators(self, register) -> None:
+            """Takes a built-in's name: an error for this plugin only."""
+            register(Twice, name="sma")
+
+    pm = ScannerPluginManager()
+    pm.register(Adds(), name="adds")
+    pm.register(Clashes(), name="clashes")
+    errors: list[str] = []
+    try:
+        register_indicators(pm, lambda plugin, hook, exc: errors.append(f"{plugin}: {exc}"))
+        assert isinstance(kernel_for(IndicatorConfig("twice_sma", 3, "1m"), 2), Twice)
+        assert KERNELS["sma"] is Sma
+        assert errors == [
+            "clashes: indicator 'sma' is already registered by scanner_core.indicators.Sma"
+        ]
+    finally:
+        KERNELS.pop("twice_sma", None)
