@@ -5,7 +5,19 @@ from __future__ import annotations
 import click
 
 
-@click.group()
+class _ScannerGroup(click.Group):
+    """The `scanner` group: installed extension plugins add their commands at startup."""
+
+    def main(self, *args, **kwargs):  # type: ignore[override]
+        """Add the plugins' commands, each plugin isolated, then run the command line."""
+        from scanner_core.plugin_commands import add_plugin_commands
+
+        for problem in add_plugin_commands(self):
+            click.echo(f"warning: {problem}", err=True)
+        return super().main(*args, **kwargs)
+
+
+@click.group(cls=_ScannerGroup)
 @click.version_option(package_name="scanner-core")
 def main() -> None:
     """Stock-market scanners that add symbols to a running session."""
@@ -43,22 +55,21 @@ def stats_command(file: str, as_json: bool) -> None:
 @main.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON instead.")
 def plugins_command(as_json: bool) -> None:
-    """List installed scanner plugins with version, distribution and status."""
+    """List installed scanner and extension plugins: version, distribution, status, hooks."""
     import json
 
-    from scanner_core.plugins import PluginError, list_plugins
+    from scanner_core.plugin_commands import plugin_lines, plugin_rows
+    from scanner_core.plugins import PluginError
 
     try:
-        infos = list_plugins()
+        rows = plugin_rows()
     except PluginError as exc:  # only under SCANNER_STRICT_PLUGINS=1
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        click.echo(json.dumps([info.as_dict() for info in infos], indent=2))
+        click.echo(json.dumps(rows, indent=2))
         return
-    for info in infos:
-        owner = f"{info.distribution or '-'} {info.version or ''}".strip()
-        line = f"{info.name:<16} {owner:<28} {info.status}"
-        click.echo(f"{line}: {info.reason}" if info.reason else line)
+    for line in plugin_lines(rows):
+        click.echo(line)
 
 
 @main.command("check")
@@ -68,6 +79,7 @@ def check_command(config: str) -> None:
     from pathlib import Path
 
     from scanner_core.config import ConfigError, load_config
+    from scanner_core.extensions import check_extensions
     from scanner_core.plugins import check_scanners
 
     try:
@@ -83,6 +95,7 @@ def check_command(config: str) -> None:
         file=config,
         built=built,
     )
+    problems += [f"{config}: {p}" for p in check_extensions()]
     problems += _store_problems(session, config, built)
     for problem in problems:
         click.echo(problem, err=True)

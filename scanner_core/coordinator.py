@@ -192,6 +192,7 @@ class SessionCoordinator:
             self._replay_until(close)
             if "1d" in self.config.streams or self.session.daily_read:
                 self._close_day(day)
+        self.manager.end_session(close)
         self._leave_session()
 
     def _intervals(self) -> list[str]:

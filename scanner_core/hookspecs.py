@@ -1,4 +1,4 @@
-"""pluggy hook specifications: the scanner lifecycle and the observer hooks."""
+"""pluggy hook specifications: extension hooks only; scanners are called directly."""
 
 from __future__ import annotations
 
@@ -7,32 +7,16 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import click
+
     from scanner_core.scanner import ScanContext, ScanResult
 
 PROJECT_NAME = "scanner_core"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
-
-
-@hookspec(firstresult=True)
-def setup(context: ScanContext) -> bool:
-    """Prepare a scanner for the session; a False result leaves it out."""
-
-
-@hookspec(firstresult=True)
-def scan(context: ScanContext) -> ScanResult:
-    """Run one scan; wrappers around it see every scan of every scanner."""
-
-
-@hookspec
-def session_start(context: ScanContext) -> None:
-    """Prepare a scanner for a trading day in the session's process, before its scans."""
-
-
-@hookspec
-def teardown(context: ScanContext) -> None:
-    """Release a scanner's resources at the end of the session."""
 
 
 @hookspec
@@ -43,3 +27,23 @@ def after_scan(context: ScanContext, result: ScanResult) -> None:
 @hookspec
 def symbols_added(context: ScanContext, symbols: list[str]) -> None:
     """Observe symbols that a scan added to the session."""
+
+
+@hookspec
+def session_started(context: ScanContext) -> None:
+    """Observe the start of a trading day, after the scanners' session_start."""
+
+
+@hookspec
+def session_ended(context: ScanContext) -> None:
+    """Observe the end of a trading day, after its last scan."""
+
+
+@hookspec
+def register_indicators(register: Callable[..., None]) -> None:
+    """Add indicator kernel classes: ``register(KernelClass, name=None)``."""
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add subcommands to the ``scanner`` command group."""

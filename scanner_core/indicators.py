@@ -481,24 +481,22 @@ class PrevClose(_SessionKernel):
         return _masked(value, ~np.isnan(value))
 
 
-#: Kernel class by indicator name.
-KERNELS: dict[str, type[Kernel]] = {
-    k.name: k
-    for k in (
-        Sma,
-        Ema,
-        Rsi,
-        Atr,
-        Vwap,
-        RollingHigh,
-        PriorHigh,
-        RollingLow,
-        AvgVolume,
-        VolumeRatio,
-        PrevClose,
-        DayVolume,
-    )
-}
+#: Kernel class by indicator name, filled through the register_indicators hook: the
+#: built-ins by scanner_core.default_plugins.indicators, then any plugin's own.
+KERNELS: dict[str, type[Kernel]] = {}
+
+
+def register_kernel(kernel: type[Kernel], name: str | None = None) -> None:
+    """Make a kernel class usable by name in IndicatorConfig (its own ``name`` by default)."""
+    if not (isinstance(kernel, type) and issubclass(kernel, Kernel)):
+        raise TypeError(f"{kernel!r} is not a Kernel subclass")
+    key = name or kernel.name
+    known = KERNELS.get(key)
+    if known is not None and known is not kernel:
+        raise ValueError(
+            f"indicator {key!r} is already registered by {known.__module__}.{known.__qualname__}"
+        )
+    KERNELS[key] = kernel
 
 
 def kernel_for(config: IndicatorConfig, n: int = 0) -> Kernel:
@@ -509,3 +507,10 @@ def kernel_for(config: IndicatorConfig, n: int = 0) -> Kernel:
         known = ", ".join(sorted(KERNELS))
         raise ValueError(f"unknown indicator {config.name!r} (known: {known})") from None
     return kind(config.period, n)
+
+
+# The built-ins register through the same hook implementation the plugin manager calls, here
+# too so that every kernel is known wherever indicators are read, with or without a session.
+from scanner_core.default_plugins import indicators as _builtin  # noqa: E402
+
+_builtin.register_indicators(register_kernel)

@@ -1,5 +1,11 @@
 """ScannerManager: loads the configured scanners, runs their lifecycle, hands on their symbols.
 
+Scanners are plain objects: the manager calls their setup, session_start, scan and
+teardown itself. pluggy carries the extension hooks only (observers, indicators,
+commands), from the plugins of the ``scanner_core.plugins`` group and any registered
+with the manager's plugin manager; observers run in the session's process and get a copy
+of each result, so none can change what a scanner returned.
+
 Threads in live mode
 --------------------
 `submit_scheduled_scans` runs each due scan on a worker thread, so bar ingestion never
@@ -42,10 +48,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import pluggy
 
 from scanner_core import shutdown
 from scanner_core.execution import TIMEOUT, ScanOutcome, run_scan
+from scanner_core.extensions import (
+    ExtensionInfo,
+    allowed,
+    call_each,
+    load_extensions,
+    register_indicators,
+    unknown_hooks,
+)
 from scanner_core.limits import SessionSymbolCap, check_result
 from scanner_core.logs import get_logger
 from scanner_core.plugins import (
@@ -54,6 +67,7 @@ from scanner_core.plugins import (
     ScannerPluginManager,
     build_scanner,
     discover,
+    lifecycle_typos,
     load_plugin,
     strict_mode,
 )
@@ -96,6 +110,12 @@ def _raised(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _copied(value: Any) -> Any:
+    if isinstance(value, ScanResult):
+        return attrs.evolve(value, symbols=list(value.symbols), metadata=dict(value.metadata))
+    return list(value) if isinstance(value, list) else value
+
+
 def _policy(cfg: ScannerConfig) -> RetryPolicy:
     return RetryPolicy(
         max_retries=cfg.max_retries, max_consecutive_failures=cfg.max_consecutive_failures
@@ -109,8 +129,9 @@ def _no_wait(seconds: float) -> None:
 class ScannerManager:
     """Runs the enabled scanners of a session: load, setup, scans, teardown.
 
-    Each scanner instance is registered with the plugin manager under its config
-    name, so observer plugins can wrap or watch every scan with ordinary hookimpls.
+    Lifecycle methods are called directly on each scanner. A scanner is also registered
+    with the plugin manager under its config name, for any ``@hookimpl`` observer methods
+    it has; the installed extension plugins are loaded alongside the scanners.
     """
 
     def __init__(
@@ -148,6 +169,8 @@ class ScannerManager:
         self._schedules: dict[str, Schedule] = {}
         #: One line per scanner left out (load, registration, setup failure or disabled).
         self.problems: list[str] = []
+        #: The installed extension plugins load_scanners() loaded, failed ones included.
+        self.extensions: list[ExtensionInfo] = []
         #: Every scan turn of the session, skipped ones included.
         self.history = ScanHistory()
         #: Symbols added over the session against `max_session_symbols`.
@@ -176,7 +199,9 @@ class ScannerManager:
     # Lifecycle
 
     def load_scanners(self) -> list[str]:
-        """Import and register the enabled scanners only; report each failure and go on."""
+        """Load the extension plugins, then import and register the enabled scanners only;
+        report each failure and go on."""
+        self._load_extensions()
         records = discover()
         for index, cfg in enumerate(self.configs):
             if not cfg.enabled:
@@ -184,6 +209,13 @@ class ScannerManager:
                 continue
             if cfg.name in self._loaded:
                 self._fail(cfg.name, "scanner name is configured twice")
+                continue
+            if not self._allowed(cfg, records):
+                self._fail(
+                    cfg.name,
+                    "not loaded: SCANNER_LOAD_PLUGINS does not name it",
+                    level=logging.WARNING,
+                )
                 continue
             info = load_plugin(cfg.module, base_dir=self.base_dir, records=records)
             if not info.ok:
@@ -198,7 +230,7 @@ class ScannerManager:
         for name in list(self._loaded):
             log.info("Setting up: %s", name, extra={"scanner": name, "event": "setup"})
             try:
-                ok = self._hook(name, "setup")(context=self._context(name, now))
+                ok = self._loaded[name].scanner.setup(self._context(name, now))
             # SystemExit too: a setup() that exits must not end the session either.
             except BaseException as exc:
                 if not shutdown.is_plugin_failure(exc):
@@ -212,7 +244,8 @@ class ScannerManager:
         return self.scanner_names
 
     def start_session(self, now: datetime | None = None) -> None:
-        """Call session_start() on each scanner before a trading day's scans.
+        """Call session_start() on each scanner before a trading day's scans, then the
+        session_started observers.
 
         It runs in the session's process even for scanners whose scans are forked, so
         what it builds (a day's cache) is there for every scan. A failure is logged and
@@ -220,11 +253,16 @@ class ScannerManager:
         """
         for name in list(self._loaded):
             try:
-                self._hook(name, "session_start")(context=self._context(name, now))
+                self._loaded[name].scanner.session_start(self._context(name, now))
             except BaseException as exc:
                 if not shutdown.is_plugin_failure(exc):
                     raise
                 self._problem(name, f"session_start raised {_raised(exc)}", "error")
+        self._notify(None, "session_started", context=self._session_context(now))
+
+    def end_session(self, now: datetime | None = None) -> None:
+        """Tell the session_ended observers that a trading day's scans are over."""
+        self._notify(None, "session_ended", context=self._session_context(now))
 
     def execute_pre_session_scans(self, now: datetime | None = None) -> dict[str, ScanResult]:
         """Run every scanner configured with pre_session = true, once."""
@@ -318,12 +356,12 @@ class ScannerManager:
     def _scan_turn(self, name: str) -> Callable[[ScanContext], ScanOutcome]:
         """One turn of a scan, retries included; built here, safe to run on any thread."""
         cfg = self._loaded[name].config
-        scan = self._hook(name, "scan")
+        scan = self._loaded[name].scanner.scan
         policy = _policy(cfg)
 
         def turn(context: ScanContext) -> ScanOutcome:
             def attempt() -> ScanOutcome:
-                return run_scan(lambda ctx: scan(context=ctx), context, cfg.timeout_seconds)
+                return run_scan(scan, context, cfg.timeout_seconds)
 
             return run_with_retries(attempt, policy, scanner=name, sleep=self._sleep)
 
@@ -414,22 +452,18 @@ class ScannerManager:
             self._notify(name, "symbols_added", context=context, symbols=added)
         return added
 
-    def _notify(self, name: str, hook: str, **kwargs: Any) -> None:
+    def _notify(self, name: str | None, hook: str, **kwargs: Any) -> None:
         """Call each observer of a hook on its own; one that raises is logged and listed."""
-        impls = getattr(self.pm.hook, hook).get_hookimpls()
-        observers = list(dict.fromkeys(impl.plugin for impl in impls))
-        # pluggy calls the last registered first; so do we.
-        for observer in reversed(observers):
-            others = [p for p in observers if p is not observer]
-            try:
-                self.pm.subset_hook_caller(hook, remove_plugins=others)(**kwargs)
-            except BaseException as exc:  # an observer's bug must not stop the session
-                if not shutdown.is_plugin_failure(exc):
-                    raise
-                plugin = self.pm.get_name(observer) or type(observer).__name__
-                self._problem(
-                    plugin, f"{hook} hook raised {_raised(exc)}", "hook_error", scan_of=name
-                )
+
+        def failed(plugin: str, hook: str, exc: BaseException) -> None:
+            self._problem(plugin, f"{hook} hook raised {_raised(exc)}", "hook_error", scan_of=name)
+
+        def fresh() -> dict[str, Any]:
+            # Each observer its own copy: one may change what it is given, never what the
+            # scanner returned or what the next observer sees.
+            return {key: _copied(value) for key, value in kwargs.items()}
+
+        call_each(self.pm, hook, failed, fresh)
 
     def _skip(self, name: str, now: datetime) -> None:
         log.warning(
@@ -497,21 +531,48 @@ class ScannerManager:
             return
         self._loaded[cfg.name] = _Loaded(cfg, info, scanner, context)
         log.info("Loaded: %s", cfg.name, extra={"scanner": cfg.name, "event": "loaded"})
+        # validate_scanner_class already raised on these under SCANNER_STRICT_PLUGINS=1.
+        for typo in lifecycle_typos(type(scanner)):
+            self._problem(cfg.name, typo, "plugin_problem", level=logging.WARNING)
+
+    def _load_extensions(self) -> None:
+        """Register the installed extension plugins, then let each add its indicators."""
+        for info in load_extensions(self.pm):
+            self.extensions.append(info)
+            if info.ok:
+                log.info("Plugin loaded: %s", info.name, extra={"event": "plugin_loaded"})
+            else:
+                self._fail(info.name, info.describe())
+
+        def failed(plugin: str, hook: str, exc: BaseException) -> None:
+            self._problem(plugin, f"{hook} hook raised {_raised(exc)}", "hook_error")
+
+        register_indicators(self.pm, failed)
+
+    def _allowed(self, cfg: ScannerConfig, records: list[Any]) -> bool:
+        """SCANNER_LOAD_PLUGINS limits the installed scanners; files and modules always load."""
+        if ":" in cfg.module or cfg.module.endswith(".py") or "/" in cfg.module:
+            return True
+        dists = [r.distribution for r in records if r.name == cfg.module]
+        return allowed(cfg.module, dists[0] if dists else None) or allowed(cfg.name)
 
     def _check_pending(self) -> None:
         """Hookimpls naming no known hook are misspellings that would silently never run."""
-        try:
-            self.pm.check_pending()
-        except pluggy.PluginValidationError as exc:
+        for problem in unknown_hooks(self.pm):
             if strict_mode():
-                raise PluginError(str(exc)) from exc
-            log.error("Plugin problem: %s", exc, extra={"event": "plugin_problem"})
-            self.problems.append(str(exc))
+                raise PluginError(problem)
+            log.error("Plugin problem: %s", problem, extra={"event": "plugin_problem"})
+            if problem not in self.problems:
+                self.problems.append(problem)
 
-    def _hook(self, name: str, hook: str) -> Any:
-        """The hook caller that reaches this scanner and the observers, no other scanner."""
-        others = [v.scanner for k, v in self._loaded.items() if k != name]
-        return self.pm.subset_hook_caller(hook, remove_plugins=others)
+    def _session_context(self, now: datetime | None) -> ScanContext:
+        """The context of a session-wide hook: no scanner, no scanner settings."""
+        return ScanContext(
+            session_data=self._session_data,
+            time_manager=self._time_manager,
+            mode=self._mode,
+            current_time=now if now is not None else self._clock(),
+        )
 
     def _context(self, name: str, now: datetime | None) -> ScanContext:
         base = self._loaded[name].context
@@ -556,18 +617,30 @@ class ScannerManager:
     def _teardown(self, name: str, now: datetime | None) -> None:
         """Call teardown() on one scanner (failures logged) and unregister it."""
         try:
-            self._hook(name, "teardown")(context=self._context(name, now))
+            self._loaded[name].scanner.teardown(self._context(name, now))
         except BaseException as exc:  # teardown of one must not skip the others
             if not shutdown.is_plugin_failure(exc):
                 raise
             self._problem(name, f"teardown raised {_raised(exc)}", "teardown_error")
         self._drop(name)
 
-    def _problem(self, plugin: str, reason: str, event: str, scan_of: str | None = None) -> None:
-        """Log a plugin call that raised; list it in problems the first time."""
+    def _problem(
+        self,
+        plugin: str,
+        reason: str,
+        event: str,
+        scan_of: str | None = None,
+        level: int = logging.ERROR,
+    ) -> None:
+        """Log a plugin call that raised (or a warning); list it in problems the first time."""
         after = f" (after a scan of {scan_of})" if scan_of else ""
-        log.error(
-            "%s: %s%s", plugin, reason, after, extra={"scanner": scan_of or plugin, "event": event}
+        log.log(
+            level,
+            "%s: %s%s",
+            plugin,
+            reason,
+            after,
+            extra={"scanner": scan_of or plugin, "event": event},
         )
         line = f"{plugin}: {reason}"
         if line not in self.problems:

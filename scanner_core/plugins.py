@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata as metadata
 import importlib.util
 import inspect
 import os
 import sys
-import types
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -20,6 +20,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from scanner_core import hookspecs
 from scanner_core.config import ConfigError
+from scanner_core.extensions import allowed, register_builtins
 from scanner_core.scanner import BaseScanner
 
 if TYPE_CHECKING:
@@ -31,17 +32,8 @@ ENTRY_POINT_GROUP = "scanner_core.scanners"
 #: Setting this environment variable to 1 turns every plugin failure into an exception.
 STRICT_ENV = "SCANNER_STRICT_PLUGINS"
 
-#: BaseScanner methods that are hook implementations without a decorator.
-LIFECYCLE_HOOKS = frozenset({"setup", "session_start", "scan", "teardown"})
-
-_IMPL_DEFAULTS: pluggy.HookimplOpts = {
-    "wrapper": False,
-    "hookwrapper": False,
-    "optionalhook": False,
-    "tryfirst": False,
-    "trylast": False,
-    "specname": None,
-}
+#: The methods the manager calls on a scanner object, in the order it calls them.
+LIFECYCLE_HOOKS = ("setup", "session_start", "scan", "teardown")
 
 
 class PluginError(Exception):
@@ -49,25 +41,22 @@ class PluginError(Exception):
 
 
 class ScannerPluginManager(pluggy.PluginManager):
-    """A PluginManager that takes a BaseScanner's lifecycle methods as hookimpls.
+    """The session's PluginManager: extension hooks only, the built-in plugins registered.
 
-    Overrides need no decorator, while observer plugins still need ``@hookimpl``,
-    so ``check_pending()`` keeps catching their misspelled hook names.
+    Scanners are called directly; one registered here (for its ``@hookimpl`` observer
+    methods) never has its lifecycle methods taken as hookimpls, decorated or not.
     """
 
     def __init__(self) -> None:
         super().__init__(hookspecs.PROJECT_NAME)
         self.add_hookspecs(hookspecs)
+        register_builtins(self)
 
     def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
-        """Decorated functions as usual, plus the lifecycle methods of scanners."""
-        opts = super().parse_hookimpl_opts(plugin, name)
-        if opts is not None or name not in LIFECYCLE_HOOKS or not _is_scanner(plugin):
-            return opts
-        static = inspect.getattr_static(plugin, name, None)
-        if isinstance(static, types.FunctionType | staticmethod | classmethod):
-            return dict(_IMPL_DEFAULTS)  # type: ignore[return-value]
-        return None
+        """Decorated functions as usual, but never a scanner's lifecycle method."""
+        if name in LIFECYCLE_HOOKS and _is_scanner(plugin):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
 
 
 def _is_scanner(plugin: object) -> bool:
@@ -130,10 +119,10 @@ def strict_mode() -> bool:
     return os.environ.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def discover() -> list[EntryPointRecord]:
-    """Every installed scanner entry point, sorted by name, without importing any."""
+def discover(group: str = ENTRY_POINT_GROUP) -> list[EntryPointRecord]:
+    """Every installed entry point of a group (scanners by default), by name, none imported."""
     records = []
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for ep in metadata.entry_points(group=group):
         dist = ep.dist
         records.append(
             EntryPointRecord(
@@ -170,7 +159,7 @@ def load_plugin(
 
 def list_plugins() -> list[PluginInfo]:
     """Load every installed scanner plugin, one at a time, each failure reported by name."""
-    records = discover()
+    records = [r for r in discover() if allowed(r.name, r.distribution)]
     names = sorted({r.name for r in records})
     return [load_plugin(name, records=records) for name in names]
 
@@ -186,9 +175,10 @@ def _has_class_suffix(spec: str) -> bool:
 
 
 def _load_entry_point(name: str, records: list[EntryPointRecord]) -> PluginInfo:
-    claims = [r for r in records if r.name == name]
+    claims = [r for r in records if r.name == name] or _claims_of_distribution(name, records)
     if not claims:
-        return PluginInfo(name, None, None, "failed", f"no installed scanner plugin named {name!r}")
+        reason = f"no installed scanner plugin named {name!r}{_did_you_mean(name, records)}"
+        return PluginInfo(name, None, None, "failed", reason)
     if len(claims) > 1:
         owners = " and ".join(f"{r.distribution} {r.version}" for r in claims)
         return PluginInfo(
@@ -207,6 +197,23 @@ def _load_entry_point(name: str, records: list[EntryPointRecord]) -> PluginInfo:
         record.value,
         lambda: _import_object(record.value),
     )
+
+
+def _claims_of_distribution(name: str, records: list[EntryPointRecord]) -> list[EntryPointRecord]:
+    """A distribution name (``scanner-momentum``) stands for its one scanner."""
+    wanted = _normalized(name)
+    claims = [r for r in records if r.distribution and _normalized(r.distribution) == wanted]
+    return claims if len(claims) == 1 else []
+
+
+def _normalized(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def _did_you_mean(name: str, records: list[EntryPointRecord]) -> str:
+    names = sorted({r.name for r in records})
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
 def _load_from_module(spec: str) -> PluginInfo:
@@ -308,15 +315,50 @@ def _distribution_of(module_name: str) -> tuple[str | None, str | None]:
 
 
 def validate_scanner_class(obj: object) -> None:
-    """Raise PluginError unless ``obj`` is a concrete BaseScanner subclass with valid hooks."""
+    """Raise PluginError unless ``obj`` is a concrete BaseScanner subclass whose lifecycle
+    methods can be called with a context (and, under SCANNER_STRICT_PLUGINS=1, no method
+    looks like a misspelled one)."""
     if not (isinstance(obj, type) and issubclass(obj, BaseScanner)):
         raise PluginError(f"{obj!r} is not a BaseScanner subclass")
     if inspect.isabstract(obj):
         missing = ", ".join(sorted(obj.__abstractmethods__))
         raise PluginError(f"{obj.__name__} does not implement {missing}")
-    # Registering the class on a throwaway manager runs pluggy's own signature checks.
-    probe = ScannerPluginManager()
-    probe.register(obj)
+    for name in LIFECYCLE_HOOKS:
+        method = getattr(obj, name)
+        try:
+            inspect.signature(method).bind(None, None)
+        except TypeError:
+            signature = inspect.signature(method)
+            raise PluginError(
+                f"bad hook implementation: {obj.__name__}.{name}{signature} cannot be called"
+                f" as {name}(self, context)"
+            ) from None
+    typos = lifecycle_typos(obj)
+    if typos and strict_mode():
+        raise PluginError("; ".join(typos))
+
+
+def lifecycle_typos(cls: type[BaseScanner]) -> list[str]:
+    """One line per public method that looks like a misspelled lifecycle method."""
+    problems = []
+    for name in _own_public_methods(cls):
+        if any(hook in name for hook in LIFECYCLE_HOOKS):
+            continue  # scan_day, rescan: named after a lifecycle method, not misspelled
+        close = difflib.get_close_matches(name, LIFECYCLE_HOOKS, n=1, cutoff=0.75)
+        if close:
+            problems.append(
+                f"{cls.__name__}.{name} looks like a misspelled {close[0]}(); it is never called"
+            )
+    return problems
+
+
+def _own_public_methods(cls: type[BaseScanner]) -> list[str]:
+    base = set(dir(BaseScanner))
+    return sorted(
+        name
+        for name in dir(cls)
+        if not name.startswith("_") and name not in base and callable(getattr(cls, name, None))
+    )
 
 
 def check_requirements(requirements: Iterable[str]) -> list[str]:
@@ -374,6 +416,8 @@ def check_scanners(
             failure = info.with_failure(exc).describe()
             problems.append(f"{file}: scanners[{index}] ({cfg.name}): {failure}")
         else:
+            where = f"{file}: scanners[{index}] ({cfg.name})"
+            problems.extend(f"{where}: {typo}" for typo in lifecycle_typos(info.scanner_class))
             if built is not None:
                 built.append((index, cfg, scanner))
     return problems + [f"{file}: {p}" for p in check_requirements(required)]

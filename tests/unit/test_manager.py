@@ -9,13 +9,13 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
 from attrs import define, field
 
-from scanner_core import ScanContext, ScanResult, hookimpl
+from scanner_core import BaseScanner, ScanContext, ScanResult, hookimpl
 from scanner_core.calendar import TimeManager
 from scanner_core.config import ScannerConfig, ScannerSchedule
 from scanner_core.logs import PREFIX, configure_logging
@@ -187,47 +187,129 @@ def test_each_scan_calls_only_its_own_scanner() -> None:
 
 
 class ScanTimer:
-    """An observer plugin: wraps every scan and records its scanner and duration."""
+    """An observer plugin: sees every finished scan, its scanner and how long it took."""
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, datetime, int]] = []
-        self.after: list[str] = []
+        self.timed: list[float] = []
         self.added: list[tuple[str, list[str]]] = []
-
-    @hookimpl(wrapper=True)
-    def scan(self, context: ScanContext):
-        result = yield
-        self.seen.append((context.scanner_name, context.current_time, len(result.symbols)))
-        return result
+        self.days: list[tuple[str, datetime]] = []
 
     @hookimpl
     def after_scan(self, context: ScanContext, result: ScanResult) -> None:
-        self.after.append(context.scanner_name)
+        self.seen.append((context.scanner_name, context.current_time, len(result.symbols)))
+        self.timed.append(result.execution_time_ms)
+        # What an observer is given is its own copy: this changes nothing for the session.
+        result.symbols.append("INJECTED")
+        result.symbols.remove(result.symbols[0])
 
     @hookimpl
     def symbols_added(self, context: ScanContext, symbols: list[str]) -> None:
-        self.added.append((context.scanner_name, symbols))
+        self.added.append((context.scanner_name, list(symbols)))
+        symbols.clear()
+
+    @hookimpl
+    def session_started(self, context: ScanContext) -> None:
+        self.days.append(("start", context.current_time))
+
+    @hookimpl
+    def session_ended(self, context: ScanContext) -> None:
+        self.days.append(("end", context.current_time))
 
 
-def test_wrapper_hookimpl_sees_every_scan() -> None:
+@pytest.mark.parametrize("timeout", [None, 5])
+def test_an_observer_sees_every_scan_in_the_session_process_and_changes_nothing(timeout) -> None:
     pm = ScannerPluginManager()
     timer = ScanTimer()
     pm.register(timer, name="timer")
-    # In-process scans: a scan wrapper runs where the scan runs, so with a timeout
-    # (a forked scan) what it records would stay in the child.
+    # With a timeout every scan is forked; the observer still runs here, in this process.
     configs = [
-        local("a", ["A", "AA"], timeout_seconds=None),
-        local("b", ["B"], timeout_seconds=None),
+        local("a", ["A", "AA"], timeout_seconds=timeout),
+        local("b", ["B"], timeout_seconds=timeout),
     ]
-    mgr = manager(configs, Session(), plugin_manager=pm)
+    session = Session()
+    mgr = manager(configs, session, plugin_manager=pm)
     mgr.load_scanners()
     mgr.setup_all()
-    mgr.execute_pre_session_scans()
+    mgr.start_session(NOW)
+    results = mgr.execute_pre_session_scans()
     later = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
     mgr.execute_scheduled_scans(later, ["a", "b"])
+    mgr.end_session(later)
     assert timer.seen == [("a", NOW, 2), ("b", NOW, 1), ("a", later, 2), ("b", later, 1)]
-    assert timer.after == ["a", "b", "a", "b"]
+    assert all(ms > 0 for ms in timer.timed)
+    assert {n: r.symbols for n, r in results.items()} == {"a": ["A", "AA"], "b": ["B"]}
+    assert session.calls[:2] == [("a", ["A", "AA"]), ("b", ["B"])]
     assert timer.added[:2] == [("a", ["A", "AA"]), ("b", ["B"])]
+    assert timer.days == [("start", NOW), ("end", later)]
+
+
+class Lifecycle(BaseScanner):
+    """Counts the lifecycle calls it gets, each one directly, once per scanner."""
+
+    calls: ClassVar[list[tuple[str, str]]] = []
+
+    def setup(self, context: ScanContext) -> bool:
+        self.calls.append(("setup", self.name))
+        return True
+
+    def session_start(self, context: ScanContext) -> None:
+        self.calls.append(("session_start", self.name))
+
+    def scan(self, context: ScanContext) -> ScanResult:
+        self.calls.append(("scan", self.name))
+        return ScanResult(symbols=[self.name.upper()])
+
+    def teardown(self, context: ScanContext) -> None:
+        self.calls.append(("teardown", self.name))
+
+
+def test_lifecycle_methods_are_called_directly_once_per_scanner() -> None:
+    Lifecycle.calls.clear()
+    spec = f"{__name__}:Lifecycle"
+    # In process: a forked scan would note its call in the child.
+    mgr = manager(
+        [cfg("a", spec, timeout_seconds=None), cfg("b", spec, timeout_seconds=None)], Session()
+    )
+    assert mgr.load_scanners() == ["a", "b"]
+    mgr.setup_all()
+    mgr.start_session(NOW)
+    mgr.execute_pre_session_scans()
+    mgr.teardown_all()
+    assert Lifecycle.calls == [
+        (call, name)
+        for call in ("setup", "session_start", "scan", "teardown")
+        for name in ("a", "b")
+    ]
+    # No lifecycle hook exists for another plugin to answer in a scanner's place.
+    assert not hasattr(mgr.pm.hook, "scan") or not mgr.pm.hook.scan.has_spec()
+
+
+def test_an_observer_with_a_scan_hookimpl_is_an_unknown_hook_not_a_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Replacer:
+        @hookimpl
+        def scan(self, context: ScanContext) -> ScanResult:
+            """Would replace every scan's symbols, were scans hooks."""
+            return ScanResult(symbols=["HIJACKED"])
+
+    pm = ScannerPluginManager()
+    pm.register(Replacer(), name="replacer")
+    session = Session()
+    mgr = manager([local("a", ["A"])], session, plugin_manager=pm)
+    mgr.load_scanners()
+    assert mgr.problems == [
+        "replacer: hook implementation 'scan' matches no hook (scan is a scanner method:"
+        " subclass BaseScanner and enable it under [[scanners]]; an extension only observes)"
+    ]
+    assert mgr.execute_pre_session_scans()["a"].symbols == ["A"]
+    assert session.calls == [("a", ["A"])]
+    monkeypatch.setenv("SCANNER_STRICT_PLUGINS", "1")
+    strict = ScannerPluginManager()
+    strict.register(Replacer(), name="replacer")
+    with pytest.raises(PluginError, match="replacer: hook implementation 'scan'"):
+        manager([local("a", ["A"])], session, plugin_manager=strict).load_scanners()
 
 
 def test_callback_decides_which_symbols_were_added() -> None:
@@ -497,24 +579,28 @@ def test_json_log_lines_carry_the_scanner_and_event(log_output: io.StringIO) -> 
     assert disabled["message"] == "Disabling t after 1 consecutive failures"
 
 
-def test_disabled_scanner_is_torn_down_and_gets_no_more_turns() -> None:
-    class TeardownWatcher:
-        def __init__(self) -> None:
-            self.torn_down: list[str] = []
-
-        @hookimpl
-        def teardown(self, context: ScanContext) -> None:
-            self.torn_down.append(context.scanner_name)
-
-    pm = ScannerPluginManager()
-    watcher = TeardownWatcher()
-    pm.register(watcher, name="watcher")
-    configs = [transient("t", timeout_seconds=None, max_consecutive_failures=2), local("a", ["A"])]
-    mgr = manager(configs, Session(), plugin_manager=pm)
+def test_disabled_scanner_is_torn_down_and_gets_no_more_turns(tmp_path: Path) -> None:
+    torn = tmp_path / "torn"
+    path = tmp_path / "flaky.py"
+    path.write_text(
+        "from pathlib import Path\n"
+        "from scanner_core import BaseScanner\n"
+        "from scanner_core.retry import TransientScanError\n"
+        "class Flaky(BaseScanner):\n"
+        "    def scan(self, context):\n"
+        "        raise TransientScanError('data source unavailable')\n"
+        "    def teardown(self, context):\n"
+        f"        Path({str(torn)!r}).write_text(self.name)\n"
+    )
+    configs = [
+        cfg("t", str(path), timeout_seconds=None, max_consecutive_failures=2),
+        local("a", ["A"]),
+    ]
+    mgr = manager(configs, Session())
     mgr.load_scanners()
     mgr.execute_pre_session_scans()
-    assert watcher.torn_down == [] and mgr.scanner_names == ["t", "a"]
+    assert not torn.exists() and mgr.scanner_names == ["t", "a"]
     mgr.execute_scheduled_scans(NOW, ["t", "a"])
-    assert watcher.torn_down == ["t"] and mgr.scanner_names == ["a"]
+    assert torn.read_text() == "t" and mgr.scanner_names == ["a"]
     assert list(mgr.execute_scheduled_scans(NOW, ["t", "a"])) == ["a"]
     assert [r.scanner for r in mgr.history.records] == ["t", "a", "t", "a", "a"]

@@ -9,14 +9,18 @@ import pluggy
 import pytest
 
 from scanner_core import BaseScanner, ScanContext, ScanResult, hookimpl
+from scanner_core.extensions import unknown_hooks
 from scanner_core.plugins import (
     ENTRY_POINT_GROUP,
+    EntryPointRecord,
     PluginError,
     ScannerPluginManager,
     check_requirements,
     discover,
+    lifecycle_typos,
     list_plugins,
     load_plugin,
+    validate_scanner_class,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plugins"
@@ -124,17 +128,15 @@ class PlainScanner(BaseScanner):
         return ScanResult(symbols=["A"])
 
 
-def test_undecorated_scanner_overrides_are_hookimpls() -> None:
+def test_scanner_lifecycle_methods_are_not_hookimpls() -> None:
     pm = ScannerPluginManager()
     scanner = PlainScanner()
     pm.register(scanner, name="plain")
-    assert [impl.plugin for impl in pm.hook.scan.get_hookimpls()] == [scanner]
-    assert len(pm.hook.setup.get_hookimpls()) == 1
-    assert len(pm.hook.teardown.get_hookimpls()) == 1
+    assert pm.get_hookcallers(scanner) == []
     pm.check_pending()
 
 
-def test_check_pending_catches_misspelled_observer_hook() -> None:
+def test_unknown_hooks_lists_each_misspelled_observer_hook_with_a_guess() -> None:
     class Observer:
         @hookimpl
         def after_scna(self, context: ScanContext, result: ScanResult) -> None:
@@ -143,18 +145,67 @@ def test_check_pending_catches_misspelled_observer_hook() -> None:
     pm = ScannerPluginManager()
     pm.register(PlainScanner(), name="plain")
     pm.register(Observer(), name="observer")
+    assert unknown_hooks(pm) == [
+        "observer: hook implementation 'after_scna' matches no hook; did you mean 'after_scan'?"
+    ]
     with pytest.raises(pluggy.PluginValidationError, match="after_scna"):
         pm.check_pending()
 
 
-def test_undecorated_methods_of_non_scanners_are_ignored() -> None:
-    class Helper:
-        def scan(self, context: ScanContext) -> None:
-            """Not a hookimpl: no decorator and not a scanner."""
+class Misspelled(BaseScanner):
+    """Three near-misses of lifecycle names, and helpers that are not."""
 
-    pm = ScannerPluginManager()
-    pm.register(Helper(), name="helper")
-    assert pm.hook.scan.get_hookimpls() == []
+    def session_strat(self, context: ScanContext) -> None:
+        """Meant as session_start."""
+
+    def setpu(self, context: ScanContext) -> bool:
+        """Meant as setup."""
+        return True
+
+    def sacn(self, context: ScanContext) -> ScanResult:
+        """Meant as scan."""
+        return ScanResult()
+
+    def scan(self, context: ScanContext) -> ScanResult:
+        return ScanResult()
+
+    def rescan_window(self) -> None:
+        """Named after scan on purpose: not a misspelling."""
+
+    def score(self) -> float:
+        """An ordinary helper."""
+        return 0.0
+
+
+def test_misspelled_lifecycle_methods_are_warned_and_strict_refuses(monkeypatch) -> None:
+    assert lifecycle_typos(Misspelled) == [
+        "Misspelled.sacn looks like a misspelled scan(); it is never called",
+        "Misspelled.session_strat looks like a misspelled session_start(); it is never called",
+        "Misspelled.setpu looks like a misspelled setup(); it is never called",
+    ]
+    validate_scanner_class(Misspelled)  # a warning only
+    monkeypatch.setenv("SCANNER_STRICT_PLUGINS", "1")
+    with pytest.raises(PluginError, match="session_strat looks like a misspelled"):
+        validate_scanner_class(Misspelled)
+
+
+def test_unknown_name_suggests_the_closest_installed_names() -> None:
+    records = [
+        EntryPointRecord(
+            "momentum", "scanner_momentum:MomentumScanner", "scanner-momentum", "0.1.0"
+        ),
+        EntryPointRecord("gap", "scanner_gap:GapScanner", "scanner-gap", "0.1.0"),
+    ]
+    info = load_plugin("momentun", records=records)
+    assert info.reason == "no installed scanner plugin named 'momentun'; did you mean 'momentum'?"
+    assert load_plugin("zzz", records=records).reason == "no installed scanner plugin named 'zzz'"
+
+
+def test_a_distribution_name_is_understood_as_its_scanner() -> None:
+    info = load_plugin("scanner-momentum")
+    assert info.ok, info.reason
+    assert info.scanner_class.__name__ == "MomentumScanner"
+    assert load_plugin("scanner_momentum").ok
 
 
 @pytest.mark.parametrize(
@@ -189,3 +240,37 @@ def test_plugin_exiting_at_import_is_reported_and_does_not_end_the_process(tmp_p
     info = load_plugin("exits.py", base_dir=tmp_path)
     assert info.status == "failed"
     assert info.reason == "SystemExit: needs a newer numpy"
+
+
+def test_register_indicators_adds_a_kernel_usable_by_name() -> None:
+    from scanner_core.extensions import register_indicators
+    from scanner_core.indicators import KERNELS, IndicatorConfig, Sma, kernel_for
+
+    class Twice(Sma):
+        name = "twice_sma"
+
+    class Adds:
+        @hookimpl
+        def register_indicators(self, register) -> None:
+            """Adds one kernel."""
+            register(Twice)
+
+    class Clashes:
+        @hookimpl
+        def register_indicators(self, register) -> None:
+            """Takes a built-in's name: an error for this plugin only."""
+            register(Twice, name="sma")
+
+    pm = ScannerPluginManager()
+    pm.register(Adds(), name="adds")
+    pm.register(Clashes(), name="clashes")
+    errors: list[str] = []
+    try:
+        register_indicators(pm, lambda plugin, hook, exc: errors.append(f"{plugin}: {exc}"))
+        assert isinstance(kernel_for(IndicatorConfig("twice_sma", 3, "1m"), 2), Twice)
+        assert KERNELS["sma"] is Sma
+        assert errors == [
+            "clashes: indicator 'sma' is already registered by scanner_core.indicators.Sma"
+        ]
+    finally:
+        KERNELS.pop("twice_sma", None)

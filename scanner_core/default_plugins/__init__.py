@@ -1,0 +1,1 @@
+"""Built-in extension plugins, registered through the same hooks as installed ones."""
