@@ -327,7 +327,6 @@ def run_command(
 @click.option(
     "--dir",
     "parent",
-    type=click.Path(file_okay=False),
     default=".",
     show_default=True,
     help="Folder to create the plugin's folder scanner-NAME in.",

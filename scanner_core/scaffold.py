@@ -83,10 +83,10 @@ def create_plugin(name: str, parent: Path | str = ".") -> Path:
     names = PluginNames.of(name)
     parent = Path(parent)
     folder = parent / names.distribution
-    if folder.exists():
-        raise ScaffoldError(f"{folder}: already exists; choose another name or --dir")
     if parent.exists() and not parent.is_dir():
         raise ScaffoldError(f"{parent}: not a folder")
+    if folder.exists():
+        raise ScaffoldError(f"{folder}: already exists; choose another name or --dir")
     values = {
         "name": names.name,
         "distribution": names.distribution,

@@ -21,39 +21,20 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from venvs import BIN, clean_env, overlay_venv, sh
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHING = ROOT / "docs/publishing.md"
 PLUGINS = ("gap", "momentum", "volume", "breakout")
-BIN = Path(sys.executable).parent
 DOC_INDEX = "127.0.0.1:8080"
 
 pytestmark = pytest.mark.slow
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
-    return {**env, **extra}
 
 
 def loopback_only_env(venv: Path) -> dict[str, str]:
     """pip with no configured index or wheel folder: what it installs comes from loopback."""
     env = {k: v for k, v in clean_env().items() if not k.startswith("PIP_")}
     return {**env, "PIP_CONFIG_FILE": os.devnull, "PATH": f"{venv / 'bin'}:{env['PATH']}"}
-
-
-def sh(*cmd: str | Path, cwd: Path, env: dict[str, str] | None = None, ok: bool = True):
-    done = subprocess.run(
-        [str(c) for c in cmd],
-        cwd=cwd,
-        env=env or clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if ok:
-        assert done.returncode == 0, f"{cmd}\n{done.stdout}\n{done.stderr}"
-    return done
 
 
 def doc_sections() -> dict[str, str]:
@@ -111,31 +92,6 @@ def upload(url: str, files: list[Path], cwd: Path) -> None:
         *("-u", "me", "-p", "secret", *files),
         cwd=cwd,
     )
-
-
-def overlay_venv(folder: Path) -> Path:
-    """A virtual environment that also sees this one's packages, with `scanner` and `pip`
-    run by its own interpreter, so whatever the docs install lands in it alone."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", folder], check=True)
-    python = folder / "bin" / "python"
-    site = Path(
-        sh(
-            python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=folder
-        ).stdout.strip()
-    )
-    ours = sh(
-        sys.executable, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=folder
-    )
-    (site / "_overlay.pth").write_text(f"import site; site.addsitedir({ours.stdout.strip()!r})\n")
-    shims = {
-        "scanner": f"{python} -c 'from scanner_core.cli import main; main()'",
-        "pip": f"{python} -m pip",
-    }
-    for name, command in shims.items():
-        shim = folder / "bin" / name
-        shim.write_text(f'#!/bin/sh\nexec {command} "$@"\n')
-        shim.chmod(0o755)
-    return python
 
 
 def run_doc_blocks(blocks: list[str], url: str, cwd: Path, env: dict[str, str]) -> str:
