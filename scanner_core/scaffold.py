@@ -10,8 +10,9 @@ from pathlib import Path
 
 from attrs import frozen
 
-#: A scanner name: lowercase, starting with a letter, then letters, digits or underscores.
-NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+#: A scanner name: lowercase words of letters and digits joined by single underscores,
+#: starting with a letter, so that `scanner-NAME` is a valid distribution name.
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 
 #: Each template under scanner_core/templates/plugin and where it goes in the new folder.
 TEMPLATES = {
@@ -46,8 +47,8 @@ class PluginNames:
         """The names for scanner ``name``, or a ScaffoldError saying what a name must be."""
         if not NAME_PATTERN.fullmatch(name):
             raise ScaffoldError(
-                f"scanner name {name!r}: expected lowercase letters, digits and underscores, "
-                "starting with a letter (such as 'rising' or 'above_vwap')"
+                f"scanner name {name!r}: expected lowercase letters and digits, words joined "
+                "by single underscores, starting with a letter (such as 'rising' or 'above_vwap')"
             )
         title = "".join(part.capitalize() for part in name.split("_") if part)
         return cls(

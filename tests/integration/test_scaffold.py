@@ -80,15 +80,26 @@ def test_the_example_loads_as_a_scanner_with_its_settings(rising: Path) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["Rising", "1st", "my-scan", "", "a b", "rising!", "_hidden", "émoji"],
-    ids=["upper", "digit-first", "dash", "empty", "space", "punctuation", "underscore", "accent"],
+    ["Rising", "1st", "my-scan", "", "a b", "rising!", "_hidden", "late_", "a__b", "émoji"],
+    ids=[
+        "upper",
+        "digit-first",
+        "dash",
+        "empty",
+        "space",
+        "punctuation",
+        "leading-underscore",
+        "trailing-underscore",
+        "double-underscore",
+        "accent",
+    ],
 )
 def test_a_bad_name_is_one_error_and_writes_nothing(tmp_path: Path, name: str) -> None:
     result = new(name, "--dir", str(tmp_path))
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"scanner name {name!r}: expected lowercase letters, digits and underscores, "
-        "starting with a letter (such as 'rising' or 'above_vwap')"
+        f"scanner name {name!r}: expected lowercase letters and digits, words joined "
+        "by single underscores, starting with a letter (such as 'rising' or 'above_vwap')"
     ]
     assert list(tmp_path.iterdir()) == []
 
