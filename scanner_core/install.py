@@ -6,12 +6,14 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
 #: The distribution prefix a bare scanner name stands for: `gap` is `scanner-gap`.
 PREFIX = "scanner-"
+
+#: Files pip installs from, named without a folder.
+ARCHIVES = (".whl", ".tar.gz", ".zip")
 
 #: What `scanner plugins --json` says about one plugin, by its name.
 Snapshot = Mapping[str, tuple[str, str, str]]
@@ -37,7 +39,8 @@ def distribution_spec(spec: str) -> str:
 
 
 def _is_location(spec: str) -> bool:
-    return "/" in spec or "\\" in spec or spec.startswith(".") or Path(spec).exists()
+    # pip too takes a bare word for a project name even when a folder of that name is here.
+    return "/" in spec or "\\" in spec or spec.startswith(".") or spec.endswith(ARCHIVES)
 
 
 def install(

@@ -31,6 +31,7 @@ SCANNER = Path(sys.executable).parent / "scanner"
             "dist/scanner_rising-0.1.0-py3-none-any.whl",
             "dist/scanner_rising-0.1.0-py3-none-any.whl",
         ),
+        ("scanner_rising-0.1.0.tar.gz", "scanner_rising-0.1.0.tar.gz"),
         ("git+https://example.org/x.git", "git+https://example.org/x.git"),
         ("not a requirement!", "not a requirement!"),
     ],
