@@ -339,3 +339,58 @@ def run_command(
         for reason in summary.empty:
             click.echo(f"{config}: the run did nothing: {reason}", err=True)
         raise SystemExit(EMPTY_RUN)
+
+
+@main.command("new")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "parent",
+    default=".",
+    show_default=True,
+    help="Folder to create the plugin's folder scanner-NAME in.",
+)
+def new_command(name: str, parent: str) -> None:
+    """Make scanner-NAME: a plugin distribution with a scanner, tests, README and CI."""
+    from scanner_core.scaffold import ScaffoldError, create_plugin
+
+    try:
+        folder = create_plugin(name, parent)
+    except ScaffoldError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+    shown = folder if folder.is_absolute() else f"./{folder}"
+    click.echo(f"created {folder}")
+    click.echo(f'next: pip install -e "{shown}[test]" && pytest {shown}')
+
+
+@main.command("install")
+@click.argument("specs", nargs=-1, required=True)
+@click.option("--index-url", default=None, help="Package index to install from (pip's option).")
+@click.option("-U", "--upgrade", is_flag=True, help="Upgrade plugins already installed.")
+def install_command(specs: tuple[str, ...], index_url: str | None, upgrade: bool) -> None:
+    """pip-install plugin SPECS here (`gap` means scanner-gap) and show what `plugins` gained."""
+    from scanner_core.install import InstallError, install
+
+    try:
+        lines = install(specs, index_url=index_url, upgrade=upgrade)
+    except InstallError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+    for line in lines:
+        click.echo(line)
+
+
+@main.command("uninstall")
+@click.argument("names", nargs=-1, required=True)
+def uninstall_command(names: tuple[str, ...]) -> None:
+    """pip-uninstall plugin NAMES (`gap` means scanner-gap) and show what `plugins` lost."""
+    from scanner_core.install import InstallError, uninstall
+
+    try:
+        lines = uninstall(names)
+    except InstallError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+    for line in lines:
+        click.echo(line)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
+import sys
+import tarfile
 import tomllib
 from pathlib import Path
 
@@ -85,3 +88,16 @@ def test_the_tutorial_test_passes(workdir, monkeypatch):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.test_finds_the_symbol_above_its_vwap()
+
+
+@pytest.mark.slow
+def test_the_sdist_holds_only_the_scanner_and_its_test(tmp_path):
+    for name, body in tutorial_files().items():
+        (tmp_path / name).write_text(body)
+    (tmp_path / "stats.json").write_text("{}")  # what step 2 leaves behind
+    (tmp_path / "history.jsonl").write_text("{}\n")
+    build = [sys.executable, "-m", "build", "--sdist", "--no-isolation", "-o", "dist", "."]
+    subprocess.run(build, cwd=tmp_path, check=True, capture_output=True)
+    with tarfile.open(tmp_path / "dist/scanner_above_vwap-0.1.0.tar.gz") as sdist:
+        names = {n.partition("/")[2] for n in sdist.getnames()}
+    assert names == {"above_vwap.py", "test_above_vwap.py", "pyproject.toml", "PKG-INFO"}
