@@ -604,7 +604,9 @@ class SessionData:
         short = np.arange(n) if bars is None else np.flatnonzero(counts < bars)
         if len(short) and self._now is not None:
             # like history(): older bars end where the column's frame bars begin
-            first = np.where(present.any(axis=0), frame.ts[present.argmax(axis=0)], _NAT)
+            first = np.full(n, _NAT)
+            if frame.length:
+                first = np.where(present.any(axis=0), frame.ts[present.argmax(axis=0)], _NAT)
             horizon = self._horizon(interval)
             ends = np.where(np.isnat(first[short]), horizon, first[short])
             need = Need(bars or 0, sessions or 0)
