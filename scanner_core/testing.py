@@ -65,7 +65,7 @@ class BarBook:
         low: float | None = None,
         interval: str = "1m",
     ) -> BarBook:
-        """One bar starting at ``when`` (exchange time; a date for "1d"); high/low span open-close."""
+        """One bar starting at ``when`` (exchange time; a date for "1d"); high/low span the body."""
         first = close if open is None else open
         top = max(first, close) if high is None else high
         bottom = min(first, close) if low is None else low
@@ -80,7 +80,7 @@ class BarBook:
     def minutes(
         self, symbol: str, start: str, closes: Iterable[float], volume: float = 1e5
     ) -> BarBook:
-        """Consecutive 1-minute bars from ``start``, one per close, each opening at the last close."""
+        """Consecutive 1-minute bars from ``start``, one per close, opening at the last close."""
         at = pd.Timestamp(start)
         previous = None
         for i, close in enumerate(closes):

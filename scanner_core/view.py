@@ -141,7 +141,7 @@ class SessionView:
         return self._data.history(symbol, interval, bars)
 
     def sessions_before(self, day: date, count: int) -> list[date]:
-        """The ``count`` trading dates before ``day``, oldest first (fewer near the calendar's start)."""
+        """The ``count`` trading dates before ``day``, oldest first."""
         from scanner_core.requirements import sessions_back
 
         return list(sessions_back(self.calendar, day - timedelta(days=1), count))
