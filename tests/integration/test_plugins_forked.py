@@ -1,4 +1,4 @@
-"""Each plugin finds the same symbols forked (as a session with a timeout runs it) and in process."""
+"""Each plugin finds the same symbols forked (as a session with a timeout runs it) and inline."""
 
 from __future__ import annotations
 

@@ -98,3 +98,16 @@ def test_sessions_counts_the_current_session_and_those_before(tmp_path):
 def test_bars_takes_one_positive_lookback(tmp_path, bars, sessions):
     with pytest.raises(ValueError, match=r"window\(\)"):
         SessionView(session_over(tmp_path)).bars("1m", bars, sessions=sessions)
+
+
+def test_the_authors_guide_lists_every_indicator_kind_and_view_member():
+    from pathlib import Path
+
+    from scanner_core.indicators import KERNELS
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "scanner-authors.md").read_text()
+    for kind in KERNELS:
+        assert f"| `{kind}` |" in guide, kind
+    public = [n for n in dir(SessionView) if not n.startswith("_")]
+    for name in public:
+        assert f"| `{name}" in guide, name
