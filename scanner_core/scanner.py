@@ -3,28 +3,43 @@
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
 from attrs import define, field, frozen
+
+from scanner_core.session import SessionData
+from scanner_core.view import SessionView, TradingDay, declare, trading_day
 
 if TYPE_CHECKING:
     from scanner_core.calendar import TimeManager
     from scanner_core.indicators import IndicatorConfig
-    from scanner_core.session import SessionData
+
+__all__ = ["BaseScanner", "ScanContext", "ScanResult", "SessionView", "TradingDay"]
+
+S = TypeVar("S")
 
 
 @define
 class ScanContext:
-    """What one scanner sees during setup, a scan or teardown."""
+    """What one scanner sees during setup, a scan or teardown.
 
-    session_data: SessionData
+    ``session_data`` is a read-only SessionView of the session (a SessionData given
+    here is wrapped in one for ``scanner_name``).
+    """
+
+    session_data: SessionView | None
     time_manager: TimeManager | None
     mode: str
     current_time: datetime
     config: Mapping[str, Any] = field(factory=dict)
     scanner_name: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.session_data, SessionData):
+            self.session_data = SessionView(self.session_data, self.scanner_name)
 
     @property
     def calendar(self) -> TimeManager:
@@ -41,42 +56,18 @@ class ScanContext:
         """
         import pandas as pd
 
-        now = self.session_data.current_time
+        now = None if self.session_data is None else self.session_data.current_time
         return pd.Timestamp(self.calendar.localize(self.current_time if now is None else now))
 
     def trading_day(self) -> TradingDay | None:
         """The exchange session this scan falls on, or None when the exchange is closed that day."""
-        calendar = self.calendar
-        now = self.exchange_time()
-        day = now.date()
-        if not calendar.is_session(day):
-            return None
-        open_, close = calendar.open_close(day)
-        return TradingDay(day, open_, close, now)
+        return trading_day(self.calendar, self.exchange_time())
 
     def closed_result(self) -> ScanResult:
         """The empty result of a scan on a day the exchange does not trade, saying so."""
         return ScanResult(
             metadata={"reason": f"{self.exchange_time():%Y-%m-%d} is not a trading session"}
         )
-
-
-@frozen
-class TradingDay:
-    """A scan's trading date, its regular open and close, and the scan time, in exchange time.
-
-    ``now`` may fall before ``open`` (pre-market) or after ``close`` (after hours).
-    """
-
-    day: date
-    open: datetime
-    close: datetime
-    now: datetime
-
-    @property
-    def minutes_since_open(self) -> int:
-        """Whole minutes from the open to ``now`` (negative before the open)."""
-        return (self.now - self.open) // timedelta(minutes=1)
 
 
 @frozen
@@ -90,21 +81,55 @@ class ScanResult:
     error: str | None = None
 
 
-class BaseScanner(abc.ABC):
-    """Base class for scanners: override scan(), and setup()/teardown() when needed.
+def _settings_argument(cls: type) -> type | None:
+    """The settings class a subclass names as BaseScanner[Settings], if any."""
+    for base in getattr(cls, "__orig_bases__", ()):
+        origin = get_origin(base)
+        if isinstance(origin, type) and issubclass(origin, BaseScanner):
+            args = [a for a in get_args(base) if isinstance(a, type)]
+            if args:
+                return args[0]
+    return None
 
-    The manager registers each configured instance with pluggy; these three
-    methods are its hook implementations (no decorator needed on overrides).
+
+def _declaring(setup):
+    """setup() preceded by registering the declared indicators, whatever the override does."""
+
+    @functools.wraps(setup)
+    def wrapper(self: BaseScanner, context: ScanContext) -> bool:
+        self._declare(context)
+        return setup(self, context)
+
+    return wrapper
+
+
+class BaseScanner(abc.ABC, Generic[S]):
+    """Base class for scanners: override scan(), and setup()/session_start()/teardown() as needed.
+
+    Name the settings class as the type argument, ``class Gap(BaseScanner[GapSettings])``:
+    the scanner's ``config`` table is structured (and validated) by cattrs into
+    ``self.settings``, typed ``GapSettings``, with errors naming each bad field's path.
+    Indicators are declared one way only, by ``declare_indicators(settings)``.
     """
 
     #: Set by the manager to the entry-point (or config) name of this scanner.
     name: str = ""
-    #: An attrs class for the scanner's ``config`` table; structured (and validated) by
-    #: cattrs into ``self.settings``, with errors naming each bad field's path.
+    #: The attrs settings class, taken from ``BaseScanner[Settings]``.
     settings_class: ClassVar[type | None] = None
-    #: Indicators the default setup() registers for the whole universe; set it on the
-    #: class, or on the instance in __init__ when the settings choose periods.
-    indicators: tuple[IndicatorConfig, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "indicators" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__qualname__}: declare indicators with a declare_indicators(settings)"
+                " classmethod, not an 'indicators' attribute"
+            )
+        if "settings_class" not in cls.__dict__:
+            inferred = _settings_argument(cls)
+            if inferred is not None:
+                cls.settings_class = inferred
+        if "setup" in cls.__dict__:
+            cls.setup = _declaring(cls.__dict__["setup"])
 
     def __init__(
         self,
@@ -114,16 +139,41 @@ class BaseScanner(abc.ABC):
         path: str = "config",
     ) -> None:
         self.config: dict[str, Any] = dict(config or {})
-        self.settings: Any = None
+        self.settings: S = None  # type: ignore[assignment]
         if self.settings_class is not None:
             from scanner_core.config import structure
 
             self.settings = structure(self.config, self.settings_class, file, path)
+        self._indicators = tuple(type(self).declare_indicators(self.settings))
+
+    @classmethod
+    def declare_indicators(cls, settings: S) -> tuple[IndicatorConfig, ...]:
+        """The indicators this scanner reads, chosen from its settings (none by default).
+
+        They are registered and warmed up for the whole universe before the first scan;
+        a scan reading any other indicator fails naming it.
+        """
+        return ()
+
+    @property
+    def indicators(self) -> tuple[IndicatorConfig, ...]:
+        """The indicators declare_indicators() chose for these settings."""
+        return self._indicators
+
+    @indicators.setter
+    def indicators(self, _value: object) -> None:
+        raise TypeError(
+            f"{type(self).__qualname__}: declare indicators with a"
+            " declare_indicators(settings) classmethod, not by setting self.indicators"
+        )
+
+    def _declare(self, context: ScanContext) -> None:
+        if isinstance(context.session_data, SessionView):
+            declare(context.session_data, self._indicators)
 
     def setup(self, context: ScanContext) -> bool:
-        """Prepare for a session: register ``indicators``; return False to opt out."""
-        for config in self.indicators:
-            context.session_data.add_indicator(None, config)
+        """Prepare for a session (declared indicators are registered first); False opts out."""
+        self._declare(context)
         return True
 
     def session_start(self, context: ScanContext) -> None:

@@ -171,6 +171,8 @@ class SessionData:
         #: per interval: each column's newest bar from before its frame rows (field x symbol)
         self._before: dict[str, np.ndarray] = {}
         self._kernels: dict[IndicatorConfig, Kernel] = {}
+        #: Per scanner name, the indicators it declared: all a view for it may read.
+        self.declared: dict[str, frozenset[IndicatorConfig]] = {}
         self._now: np.datetime64 | None = None
         #: The latest session end ``advance`` was given: bars starting before it close by it.
         self._session_end: np.datetime64 | None = None
@@ -575,6 +577,61 @@ class SessionData:
         take = slice(None) if bars is None else slice(max(len(ts) - bars, 0), None)
         code = np.zeros(len(ts[take]), np.int32)
         return Bars(interval, (symbol,), code, ts[take], *(r[take] for r in recent))
+
+    def window(self, interval: str, bars: int | None = None, sessions: int | None = None) -> Bars:
+        """Every tracked symbol's visible bars at once, sorted by (ts, column).
+
+        Per symbol exactly what ``history(symbol, interval, bars)`` returns: its last
+        ``bars`` bars, or (with ``sessions``) its bars of the current session and the
+        ``sessions - 1`` before it. Bars come from the session's frame, and from the store
+        for what the frame does not hold; none closes after the clock.
+        """
+        if (bars is None) == (sessions is None):
+            raise ValueError("window() takes a bar count or a number of sessions, not both")
+        if (bars if bars is not None else sessions) < 1:
+            raise ValueError(
+                f"window() of {interval} bars: ask for at least 1, got {bars or sessions}"
+            )
+        self._load_pending()
+        frame = self._frame(interval)
+        n = len(self._symbols)
+        rows = np.arange(frame.length)
+        owned = rows[:, None] >= self._since[interval][None, :n]
+        present = owned & ~np.isnan(frame.data[_FIELD["close"], : frame.length, :n])
+        at, cols = np.nonzero(present)  # row-major: by time, then column
+        parts = [(cols, frame.ts[at], [frame.data[i, at, cols] for i in range(len(FIELDS))])]
+        counts = present.sum(axis=0)
+        short = np.arange(n) if bars is None else np.flatnonzero(counts < bars)
+        if len(short) and self._now is not None:
+            # like history(): older bars end where the column's frame bars begin
+            first = np.full(n, _NAT)
+            if frame.length:
+                first = np.where(present.any(axis=0), frame.ts[present.argmax(axis=0)], _NAT)
+            horizon = self._horizon(interval)
+            ends = np.where(np.isnat(first[short]), horizon, first[short])
+            need = Need(bars or 0, sessions or 0)
+            older = self._load(interval, [self._symbols[c] for c in short], need, ends.max())
+            mine = short[older.code]
+            keep = older.ts < ends[older.code]
+            parts.insert(0, (mine[keep], older.ts[keep], [getattr(older, f)[keep] for f in FIELDS]))
+        col = np.concatenate([p[0] for p in parts]).astype(np.intp)
+        ts = np.concatenate([p[1] for p in parts])
+        values = [np.concatenate(v) for v in zip(*(p[2] for p in parts), strict=True)]
+        order = np.lexsort((ts, col))
+        col, ts, values = col[order], ts[order], [v[order] for v in values]
+        if bars is not None and len(col):
+            # the last ``bars`` rows of each column: rank from the column's end
+            ends_at = np.searchsorted(col, col, side="right")
+            keep = ends_at - np.arange(len(col)) <= bars
+            col, ts, values = col[keep], ts[keep], [v[keep] for v in values]
+        order = np.lexsort((col, ts))
+        return Bars(
+            interval,
+            self.symbols,
+            col[order].astype(np.int32),
+            ts[order],
+            *(v[order] for v in values),
+        )
 
     # -- warm-up -------------------------------------------------------------------------
 

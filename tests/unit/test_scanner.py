@@ -7,8 +7,8 @@ from attrs import frozen
 from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
 from scanner_core.calendar import TimeManager
 from scanner_core.config import ConfigError
-from scanner_core.scanner import TradingDay
 from scanner_core.session import SessionData
+from scanner_core.view import TradingDay
 
 
 @frozen
@@ -17,9 +17,7 @@ class Thresholds:
     period: int = 14
 
 
-class Configured(BaseScanner):
-    settings_class = Thresholds
-
+class Configured(BaseScanner[Thresholds]):
     def scan(self, context):
         return ScanResult()
 
@@ -107,15 +105,64 @@ def test_closed_result_names_the_exchange_date():
     assert result.metadata == {"reason": "2024-01-06 is not a trading session"}
 
 
-def test_default_setup_registers_the_declared_indicators_for_the_universe():
+def test_setup_registers_the_declared_indicators_for_the_universe():
     sma = IndicatorConfig("sma", 30, "1d")
 
     class Declared(BaseScanner):
-        indicators = (sma,)
+        @classmethod
+        def declare_indicators(cls, settings):
+            return (sma,)
 
         def scan(self, context):
             return ScanResult()
 
     context = context_at(datetime(2024, 1, 4, tzinfo=UTC))
     assert Declared().setup(context) is True
-    assert context.session_data.requirements.needs()["1d"].bars >= 30
+    assert context.session_data.declared == {sma}
+
+
+def test_an_overridden_setup_still_registers_the_declared_indicators():
+    rsi = IndicatorConfig("rsi", 14, "1m")
+
+    class OwnSetup(BaseScanner):
+        @classmethod
+        def declare_indicators(cls, settings):
+            return (rsi,)
+
+        def setup(self, context):
+            return True  # no super() call
+
+        def scan(self, context):
+            return ScanResult()
+
+    context = context_at(datetime(2024, 1, 4, tzinfo=UTC))
+    assert OwnSetup().setup(context) is True
+    assert context.session_data.declared == {rsi}
+
+
+def test_settings_class_comes_from_the_type_argument():
+    assert Configured.settings_class is Thresholds
+    assert Configured({"period": 5}).settings.period == 5
+
+
+def test_an_indicators_class_attribute_is_refused_naming_the_one_way():
+    with pytest.raises(TypeError, match=r"Old: declare indicators with a declare_indicators"):
+
+        class Old(BaseScanner):
+            indicators = (IndicatorConfig("sma", 20, "1d"),)
+
+            def scan(self, context):
+                return ScanResult()
+
+
+def test_setting_indicators_in_init_is_refused_naming_the_one_way():
+    class InInit(BaseScanner):
+        def __init__(self, config=None, **kwargs):
+            super().__init__(config, **kwargs)
+            self.indicators = (IndicatorConfig("sma", 20, "1d"),)
+
+        def scan(self, context):
+            return ScanResult()
+
+    with pytest.raises(TypeError, match=r"InInit: declare indicators with a declare_indicators"):
+        InInit()

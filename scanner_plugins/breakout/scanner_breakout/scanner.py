@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from attrs import field, frozen
 
-from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
-from scanner_core.ranking import rank, ranked_result
-from scanner_core.validators import at_least, bar_interval, between
+from scanner_core import (
+    BaseScanner,
+    IndicatorConfig,
+    ScanContext,
+    ScanResult,
+    at_least,
+    bar_interval,
+    between,
+    rank,
+    ranked_result,
+)
 
 
 @frozen(kw_only=True)
@@ -24,7 +30,7 @@ class BreakoutSettings:
     interval: str = field(default="1m", validator=bar_interval)
 
 
-class BreakoutScanner(BaseScanner):
+class BreakoutScanner(BaseScanner[BreakoutSettings]):
     """Symbols whose newest bar breaks above the prior ``high_days`` daily high.
 
     On the newest ``interval`` bar: close more than ``min_breakout_pct`` percent above
@@ -36,25 +42,22 @@ class BreakoutScanner(BaseScanner):
     session qualify. Ranked by the percentage above the prior high, highest first.
     """
 
-    settings_class = BreakoutSettings
-
-    def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(config, **kwargs)
-        s: BreakoutSettings = self.settings
+    @classmethod
+    def declare_indicators(cls, settings: BreakoutSettings) -> tuple[IndicatorConfig, ...]:
+        """The prior high, the volume ratio and today's volume, at the configured periods."""
         # On daily bars the newest bar is the one scanned, so the prior high leaves it out.
-        high = "prior_high" if s.interval == "1d" else "rolling_high"
-        self.prior_high = IndicatorConfig(high, s.high_days, "1d")
-        self.volume_ratio = IndicatorConfig("volume_ratio", s.volume_ratio_period, s.interval)
-        self.traded = IndicatorConfig("day_volume", 1, s.interval)
-        self.indicators = (self.prior_high, self.volume_ratio, self.traded)
+        high = "prior_high" if settings.interval == "1d" else "rolling_high"
+        return (
+            IndicatorConfig(high, settings.high_days, "1d"),
+            IndicatorConfig("volume_ratio", settings.volume_ratio_period, settings.interval),
+            IndicatorConfig("day_volume", 1, settings.interval),
+        )
 
     def scan(self, context: ScanContext) -> ScanResult:
         """Evaluate every tracked symbol at once; rank those passing by % above the high."""
         data = context.session_data
-        s: BreakoutSettings = self.settings
-        prior_high = data.indicator(self.prior_high)
-        ratio = data.indicator(self.volume_ratio)
-        traded = data.indicator(self.traded)
+        s = self.settings
+        prior_high, ratio, traded = (data.indicator(c) for c in self.indicators)
         open_, high, low, close = (
             data.latest(f, s.interval) for f in ("open", "high", "low", "close")
         )

@@ -8,8 +8,8 @@ Two ways to measure the gap, chosen per scan (``mode``):
 - ``opening``: the store has no pre-market bars (or the scan runs after the open).
   Price is the open of the symbol's first regular-session bar, volume the cumulative
   volume of the bars starting in the first ``opening_minutes`` of the session. Those
-  bars are read from the session's bar store once the window has closed (never a bar
-  that closes after the scan time), once per day.
+  bars are the session's closed bars of today (``bars("1m", sessions=1)``), read once
+  the window has closed, so never a bar that closes after the scan time.
 
 ``auto`` (the default) picks ``pre_market`` when the scan runs at or before the open
 and some symbol traded before it today, ``opening`` otherwise.
@@ -27,8 +27,15 @@ import numpy as np
 from attrs import field, frozen
 from attrs.validators import and_, ge, gt, le
 
-from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
-from scanner_core.ranking import rank, ranked_result
+from scanner_core import (
+    BaseScanner,
+    IndicatorConfig,
+    ScanContext,
+    ScanResult,
+    SessionView,
+    rank,
+    ranked_result,
+)
 
 PREV_CLOSE = IndicatorConfig("prev_close", 1, "1m")
 DAY_VOLUME = IndicatorConfig("day_volume", 1, "1m")
@@ -56,26 +63,22 @@ class GapSettings:
     opening_min_volume: float = field(default=1_000_000.0, validator=ge(0))
 
 
-class GapScanner(BaseScanner):
+class GapScanner(BaseScanner[GapSettings]):
     """Ranks gapping symbols by the size of their gap, |gap %|, largest first."""
 
-    settings_class = GapSettings
-    #: The previous close and today's cumulative volume, for the whole universe.
-    indicators = (PREV_CLOSE, DAY_VOLUME)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        #: The opening window's first open and volume per column, for one day.
-        self._opening: tuple[tuple[dt.date, int], np.ndarray, np.ndarray] | None = None
+    @classmethod
+    def declare_indicators(cls, settings: GapSettings) -> tuple[IndicatorConfig, ...]:
+        """The previous close and today's cumulative volume, for the whole universe."""
+        return (PREV_CLOSE, DAY_VOLUME)
 
     def scan(self, context: ScanContext) -> ScanResult:
         """Evaluate every tracked symbol's gap, volume and price at once."""
-        s: GapSettings = self.settings
+        s = self.settings
         data = context.session_data
         session = context.trading_day()
         if session is None:
             return context.closed_result()
-        day, open_, now = session.day, session.open, session.now
+        open_, now = session.open, session.now
         prev = data.indicator(PREV_CLOSE)
         today = data.indicator(DAY_VOLUME)
         mode = s.mode
@@ -93,27 +96,9 @@ class GapScanner(BaseScanner):
             if now < window_end:
                 reason = f"opening window {open_:%H:%M}-{window_end:%H:%M} has not closed at {now}"
                 return ScanResult(metadata={"mode": mode, "reason": reason})
-            price, volume = self._opening_window(data, day, open_, window_end)
+            price, volume = opening_window(data, open_, window_end)
             min_volume = s.opening_min_volume
         return self._rank(data.symbols, prev.values, price, volume, min_volume, mode)
-
-    def _opening_window(
-        self, data, day: dt.date, open_: dt.datetime, end: dt.datetime
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """First regular-session open and window volume per column (NaN open: no bar)."""
-        n = len(data.symbols)
-        key = (day, n)
-        if self._opening is None or self._opening[0] != key:
-            opens, volume = np.full(n, np.nan), np.zeros(n)
-            if data.store is not None:
-                bars = data.store.load("1m", list(data.symbols), open_, end)
-                cols = data.index(bars.symbols)[bars.code]
-                # rows are sorted by time, so a column's first row is its first bar
-                _, first = np.unique(cols, return_index=True)
-                opens[cols[first]] = bars.open[first]
-                volume = np.bincount(cols, weights=bars.volume, minlength=n)
-            self._opening = (key, opens, volume)
-        return self._opening[1], self._opening[2]
 
     def _rank(
         self,
@@ -124,7 +109,7 @@ class GapScanner(BaseScanner):
         min_volume: float,
         mode: str,
     ) -> ScanResult:
-        s: GapSettings = self.settings
+        s = self.settings
         valid = np.isfinite(prev_close) & (prev_close > 0)
         priced = valid & np.isfinite(price)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -144,3 +129,23 @@ class GapScanner(BaseScanner):
             skipped_invalid=int((~valid).sum()),
             skipped_no_price=int((valid & ~priced).sum()),
         )
+
+
+def _utc(moment: dt.datetime) -> np.datetime64:
+    """A tz-aware moment as naive UTC datetime64[ns], the clock bars are stamped in."""
+    return np.datetime64(moment.astimezone(dt.UTC).replace(tzinfo=None), "ns")
+
+
+def opening_window(
+    data: SessionView, open_: dt.datetime, end: dt.datetime
+) -> tuple[np.ndarray, np.ndarray]:
+    """First regular-session open and window volume per column (NaN open: no bar)."""
+    n = len(data.symbols)
+    bars = data.bars("1m", sessions=1)
+    inside = (bars.ts >= _utc(open_)) & (bars.ts < _utc(end))
+    cols, first_open, volume = bars.code[inside], bars.open[inside], bars.volume[inside]
+    opens = np.full(n, np.nan)
+    # rows are sorted by time, so a column's first row is its first bar
+    _, first = np.unique(cols, return_index=True)
+    opens[cols[first]] = first_open[first]
+    return opens, np.bincount(cols, weights=volume, minlength=n)

@@ -1,54 +1,17 @@
-"""GapScanner on hand-built minute bars: each criterion just met and just missed, both modes."""
+"""GapScanner on hand-built minute bars: each criterion just met and just missed, both modes.
+
+Every scan runs through a real backtest (scanner_core.testing), forked and in process.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
 from scanner_gap import GapScanner
 
-from scanner_core import ScanContext
-from scanner_core.bars import Bars
-from scanner_core.calendar import TimeManager
 from scanner_core.config import ConfigError
-from scanner_core.session import SessionData
+from scanner_core.testing import BarBook, run_both
 
-TM = TimeManager("XNYS")
 YESTERDAY, TODAY = "2024-01-03", "2024-01-04"
-
-
-class ListStore:
-    """A bar store over one Bars: rows with ts in [start, end) of the asked symbols."""
-
-    def __init__(self, bars: Bars) -> None:
-        self.bars = bars
-
-    def load(self, interval, symbols=None, start=None, end=None) -> Bars:
-        b, keep = self.bars, np.full(len(self.bars), interval == self.bars.interval)
-        if symbols is not None:
-            keep &= np.isin(np.asarray(b.symbols)[b.code], list(symbols))
-        for bound, side in ((start, np.greater_equal), (end, np.less)):
-            if bound is not None:
-                keep &= side(b.ts, bound if isinstance(bound, np.datetime64) else utc(bound))
-        return b.take(keep)
-
-
-def utc(moment) -> np.datetime64:
-    """A New York wall time (naive) or a tz-aware moment as naive UTC datetime64[ns]."""
-    stamp = pd.Timestamp(moment)
-    stamp = stamp.tz_localize(TM.tz) if stamp.tz is None else stamp
-    return stamp.tz_convert("UTC").tz_localize(None).to_datetime64()
-
-
-def minute_bars(rows: list[tuple[str, str, float, float, float]]) -> Bars:
-    """1m Bars from (symbol, local start time, open, close, volume) rows."""
-    rows = sorted(rows, key=lambda r: (utc(r[1]), r[0]))
-    symbols = tuple(sorted({r[0] for r in rows}))
-    code = np.array([symbols.index(r[0]) for r in rows], np.int32)
-    ts = np.array([utc(r[1]) for r in rows], "datetime64[ns]")
-    opens, closes, volume = (np.array([r[i] for r in rows], float) for i in (2, 3, 4))
-    high, low = np.maximum(opens, closes), np.minimum(opens, closes)
-    return Bars("1m", symbols, code, ts, opens, high, low, closes, volume)
 
 
 def yesterday(symbol: str, close: float) -> list[tuple]:
@@ -59,22 +22,12 @@ def yesterday(symbol: str, close: float) -> list[tuple]:
     ]
 
 
-def scan_at(rows: list[tuple], at: str, universe: list[str], **config) -> tuple:
-    """Stream today's bars closed by ``at`` into a session and run one scan then."""
-    bars = minute_bars(rows)
-    session = SessionData(ListStore(bars), calendar=TM)
-    session.track(universe)
-    session.set_time(utc(f"{TODAY} 04:00"))
-    scanner = GapScanner(config)
-    context = ScanContext(session, TM, "backtest", pd.Timestamp(utc(at)).tz_localize("UTC"))
-    assert scanner.setup(context)
-    today = bars.take(
-        (bars.ts >= utc(f"{TODAY} 04:00")) & (bars.ts + np.timedelta64(1, "m") <= utc(at))
-    )
-    session.replay(today)
-    session.set_time(utc(at))
-    result = scanner.scan(context)
-    return result.symbols, result.metadata
+def scan_at(book: BarBook, rows: list[tuple], at: str, universe: list[str], **config) -> tuple:
+    """Store (symbol, local start, open, close, volume) rows and scan at ``at``, both ways."""
+    for symbol, when, open_, close, volume in rows:
+        book.add(symbol, when, close, volume, open=open_)
+    (scan,) = run_both("gap", book, [at], universe=universe, config=config)
+    return scan.symbols, scan.metadata
 
 
 def pre_market(symbol: str, prev: float, price: float, volume: float) -> list[tuple]:
@@ -99,8 +52,8 @@ PRE_MARKET = [
 UNIVERSE = ["UP", "THIN", "DOWN", "CAP", "DEAR", "SMALL", "HALT", "NEW"]
 
 
-def test_pre_market_gaps_both_directions_ranked_by_size():
-    found, meta = scan_at(PRE_MARKET, f"{TODAY} 09:30", UNIVERSE)
+def test_pre_market_gaps_both_directions_ranked_by_size(bar_book):
+    found, meta = scan_at(bar_book, PRE_MARKET, f"{TODAY} 09:30", UNIVERSE)
     assert found == ["CAP", "DOWN", "UP"]
     assert meta["mode"] == "pre_market"
     assert meta["values"]["UP"] == pytest.approx(
@@ -112,13 +65,22 @@ def test_pre_market_gaps_both_directions_ranked_by_size():
 
 
 @pytest.mark.parametrize(("direction", "expected"), [("up", ["CAP", "UP"]), ("down", ["DOWN"])])
-def test_direction_selects_up_or_down_gaps(direction, expected):
-    assert scan_at(PRE_MARKET, f"{TODAY} 09:30", UNIVERSE, direction=direction)[0] == expected
+def test_direction_selects_up_or_down_gaps(direction, expected, bar_book):
+    assert (
+        scan_at(bar_book, PRE_MARKET, f"{TODAY} 09:30", UNIVERSE, direction=direction)[0]
+        == expected
+    )
 
 
-def test_thresholds_are_configurable():
+def test_thresholds_are_configurable(bar_book):
     found, _ = scan_at(
-        PRE_MARKET, f"{TODAY} 09:30", UNIVERSE, min_gap_pct=1.5, min_volume=9e5, max_price=600
+        bar_book,
+        PRE_MARKET,
+        f"{TODAY} 09:30",
+        UNIVERSE,
+        min_gap_pct=1.5,
+        min_volume=9e5,
+        max_price=600,
     )
     assert found == ["CAP", "DEAR", "DOWN", "THIN", "UP", "SMALL"]
 
@@ -143,9 +105,9 @@ OPENING = [
 ]
 
 
-def test_opening_mode_uses_the_first_regular_bar_and_the_window_volume():
+def test_opening_mode_uses_the_first_regular_bar_and_the_window_volume(bar_book):
     universe = ["GAP", "LATE", "FLAT", "DROP", "HALT"]
-    found, meta = scan_at(OPENING, f"{TODAY} 09:40", universe)
+    found, meta = scan_at(bar_book, OPENING, f"{TODAY} 09:40", universe)
     assert found == ["DROP", "GAP"]
     assert meta["mode"] == "opening"
     assert meta["values"]["GAP"] == pytest.approx(
@@ -154,22 +116,24 @@ def test_opening_mode_uses_the_first_regular_bar_and_the_window_volume():
     assert meta["skipped_no_price"] == 1  # HALT has no bar in the window
 
 
-def test_opening_window_length_and_volume_are_configurable():
+def test_opening_window_length_and_volume_are_configurable(bar_book):
     universe = ["GAP", "LATE", "FLAT", "DROP", "HALT"]
-    found, _ = scan_at(OPENING, f"{TODAY} 09:40", universe, opening_minutes=6, direction="up")
+    found, _ = scan_at(
+        bar_book, OPENING, f"{TODAY} 09:40", universe, opening_minutes=6, direction="up"
+    )
     assert found == ["GAP", "LATE"]
-    found, _ = scan_at(OPENING, f"{TODAY} 09:40", universe, opening_min_volume=3e6)
+    found, _ = scan_at(bar_book, OPENING, f"{TODAY} 09:40", universe, opening_min_volume=3e6)
     assert found == []
 
 
-def test_opening_scan_before_the_window_closes_finds_nothing_and_says_why():
-    found, meta = scan_at(OPENING, f"{TODAY} 09:34", ["GAP", "DROP"])
+def test_opening_scan_before_the_window_closes_finds_nothing_and_says_why(bar_book):
+    found, meta = scan_at(bar_book, OPENING, f"{TODAY} 09:34", ["GAP", "DROP"])
     assert found == []
     assert meta["mode"] == "opening" and "has not closed" in meta["reason"]
 
 
-def test_pre_market_mode_forced_without_pre_market_bars_finds_nothing():
-    found, meta = scan_at(OPENING, f"{TODAY} 09:30", ["GAP", "DROP"], mode="pre_market")
+def test_pre_market_mode_forced_without_pre_market_bars_finds_nothing(bar_book):
+    found, meta = scan_at(bar_book, OPENING, f"{TODAY} 09:30", ["GAP", "DROP"], mode="pre_market")
     assert found == [] and meta["mode"] == "pre_market"
 
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from attrs import field, frozen
 
-from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
-from scanner_core.ranking import rank, ranked_result
-from scanner_core.validators import at_least, bar_interval, between
+from scanner_core import (
+    BaseScanner,
+    IndicatorConfig,
+    ScanContext,
+    ScanResult,
+    at_least,
+    bar_interval,
+    between,
+    rank,
+    ranked_result,
+)
 
 
 @frozen(kw_only=True)
@@ -24,7 +30,7 @@ class MomentumSettings:
     interval: str = field(default="1m", validator=bar_interval)
 
 
-class MomentumScanner(BaseScanner):
+class MomentumScanner(BaseScanner[MomentumSettings]):
     """Symbols with RSI >= rsi_min, volume ratio >= volume_ratio_min and close above the SMA.
 
     RSI (Wilder) and volume ratio are read on ``interval`` bars, the SMA on completed
@@ -32,25 +38,21 @@ class MomentumScanner(BaseScanner):
     that have traded in the current session qualify. Ranked by RSI, highest first.
     """
 
-    settings_class = MomentumSettings
-
-    def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(config, **kwargs)
-        s: MomentumSettings = self.settings
-        self.rsi = IndicatorConfig("rsi", s.rsi_period, s.interval)
-        self.volume_ratio = IndicatorConfig("volume_ratio", s.volume_ratio_period, s.interval)
-        self.sma = IndicatorConfig("sma", s.sma_days, "1d")
-        self.traded = IndicatorConfig("day_volume", 1, s.interval)
-        self.indicators = (self.rsi, self.volume_ratio, self.sma, self.traded)
+    @classmethod
+    def declare_indicators(cls, settings: MomentumSettings) -> tuple[IndicatorConfig, ...]:
+        """RSI, volume ratio, the daily SMA and today's volume, at the configured periods."""
+        return (
+            IndicatorConfig("rsi", settings.rsi_period, settings.interval),
+            IndicatorConfig("volume_ratio", settings.volume_ratio_period, settings.interval),
+            IndicatorConfig("sma", settings.sma_days, "1d"),
+            IndicatorConfig("day_volume", 1, settings.interval),
+        )
 
     def scan(self, context: ScanContext) -> ScanResult:
         """Evaluate every tracked symbol at once; rank those passing by RSI."""
         data = context.session_data
-        s: MomentumSettings = self.settings
-        rsi = data.indicator(self.rsi)
-        ratio = data.indicator(self.volume_ratio)
-        sma = data.indicator(self.sma)
-        traded = data.indicator(self.traded)
+        s = self.settings
+        rsi, ratio, sma, traded = (data.indicator(c) for c in self.indicators)
         close = data.latest("close", s.interval)
         valid = rsi.valid & ratio.valid & sma.valid
         # a symbol with no volume yet this session (halted, not opened) has only stale bars

@@ -6,7 +6,8 @@ starting before open + k minutes. Only the bars a session streams count, as they
 are what today's cumulative volume is made of: pre-market bars (when the store has
 them) count from k = 0; after-hours bars, bars after an early close (13:00 on a half
 day) and bars inside a lunch break never do. The profile is the mean of that curve
-over the N sessions before the current one, built in one pass from the bar store:
+over the N sessions before the current one, built in one pass from the session's
+closed bars of those days (``bars("1m", sessions=N + 1)``):
 every bar adds its volume at slot ``minutes from the open + 1`` of an (S x slots)
 table (one bincount), and a cumulative sum along minutes turns it into the curve
 summed over days. A symbol needs bars in every one of the N sessions; others are
@@ -20,9 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from scanner_core.bars import Bars
-from scanner_core.indicators import session_ids
-from scanner_core.requirements import sessions_back
+from scanner_core import SessionView
 
 #: Minute slots of a regular New York session, the open (0) to the close (390) included;
 #: longer sessions get more.
@@ -44,27 +43,26 @@ class VolumeProfile:
         return self.average[:, min(max(minute, 0), self.average.shape[1] - 1)]
 
 
-def build_profile(
-    store, symbols: Sequence[str], calendar, day: dt.date, days: int
-) -> VolumeProfile:
-    """The profile of these symbols over the ``days`` sessions before ``day``.
+def build_profile(data: SessionView, day: dt.date, days: int) -> VolumeProfile:
+    """The profile of the view's symbols over the ``days`` sessions before ``day``.
 
-    ``store`` loads bars (``load(interval, symbols, start, end)``); ``calendar`` is a
-    TimeManager (sessions and their opens). Only bars before ``day`` are read.
+    Only closed bars of those sessions are read, through the view.
     """
+    symbols = data.symbols
     n = len(symbols)
-    previous = sessions_back(calendar, day - dt.timedelta(days=1), days)
-    if len(previous) < days or store is None:
+    calendar = data.calendar
+    previous = data.sessions_before(day, days)
+    if len(previous) < days:
         return VolumeProfile(symbols, np.zeros((n, SLOTS)), np.zeros(n, bool))
-    bars: Bars = store.load("1m", list(symbols), previous[0], day)
-    where = {s: i for i, s in enumerate(symbols)}
-    cols = np.array([where.get(s, -1) for s in bars.symbols], np.intp)[bars.code]
-    day_ids = np.array([np.datetime64(d, "D").astype(np.int64) for d in previous])
+    bars = data.bars("1m", sessions=days + 1)
+    cols = bars.code.astype(np.intp)
+    day_ids = np.array(previous, "datetime64[D]")
+    dates = data.session_dates(bars.ts)
+    which = np.searchsorted(day_ids, dates)
+    inside = (which < days) & (day_ids[np.minimum(which, days - 1)] == dates)
     bounds = np.array([calendar.open_close_seconds(d) for d in previous], np.int64)
     opens = bounds[:, 0]
     slots = max(SLOTS, int((bounds[:, 1] - opens).max()) // 60 + 1)
-    which = np.searchsorted(day_ids, session_ids(bars.ts, "1m", str(calendar.tz)))
-    inside = (cols >= 0) & (which < days)
     which = np.minimum(which, days - 1)
     seconds = bars.ts.astype("datetime64[s]").astype(np.int64)
     slot = np.maximum((seconds - opens[which]) // 60 + 1, 0)

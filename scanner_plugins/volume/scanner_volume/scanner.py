@@ -11,8 +11,9 @@ Criteria, all configurable:
 
 Today's cumulative volume is the session's ``day_volume`` indicator, the previous
 close the ``prev_close`` indicator (1-minute bars), the price the latest 1-minute
-close. The same-time average is built from the bar store once per day (only bars
-before today are read) and indexed by the minutes elapsed since the open.
+close. The same-time average is built from the session's closed bars of earlier days
+once per day, in session_start (so forked scans reuse it), and indexed by the minutes
+elapsed since the open.
 """
 
 from __future__ import annotations
@@ -24,8 +25,15 @@ import numpy as np
 from attrs import field, frozen
 from attrs.validators import and_, ge, gt, le
 
-from scanner_core import BaseScanner, IndicatorConfig, ScanContext, ScanResult
-from scanner_core.ranking import rank, ranked_result
+from scanner_core import (
+    BaseScanner,
+    IndicatorConfig,
+    ScanContext,
+    ScanResult,
+    SessionView,
+    rank,
+    ranked_result,
+)
 from scanner_volume.profile import VolumeProfile, build_profile
 
 PREV_CLOSE = IndicatorConfig("prev_close", 1, "1m")
@@ -48,32 +56,32 @@ class VolumeSettings:
     change: Literal["absolute", "up"] = "absolute"
 
 
-class VolumeScanner(BaseScanner):
+class VolumeScanner(BaseScanner[VolumeSettings]):
     """Ranks symbols not yet in the session by their volume multiple, highest first."""
 
-    settings_class = VolumeSettings
-    #: The previous close and today's cumulative volume, for the whole universe.
-    indicators = (PREV_CLOSE, DAY_VOLUME)
+    #: The day's profile, built in session_start: (day, profile).
+    _profile: tuple[dt.date, VolumeProfile] | None = None
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._profile: tuple[dt.date, VolumeProfile] | None = None
+    @classmethod
+    def declare_indicators(cls, settings: VolumeSettings) -> tuple[IndicatorConfig, ...]:
+        """The previous close and today's cumulative volume, for the whole universe."""
+        return (PREV_CLOSE, DAY_VOLUME)
 
     def session_start(self, context: ScanContext) -> None:
         """Build the day's same-time profile once, in the session's process."""
         session = context.trading_day()
         if session is not None:
-            self._profile_for(context.session_data, context.calendar, session.day)
+            self._profile_for(context.session_data, session.day)
 
     def scan(self, context: ScanContext) -> ScanResult:
         """Evaluate every tracked symbol's volume multiple and price change at once."""
-        s: VolumeSettings = self.settings
+        s = self.settings
         data = context.session_data
         session = context.trading_day()
         if session is None:
             return context.closed_result()
         minute = session.minutes_since_open
-        profile = self._profile_for(data, context.calendar, session.day)
+        profile = self._profile_for(data, session.day)
         average = profile.at(minute)
         today = data.indicator(DAY_VOLUME)
         prev = data.indicator(PREV_CLOSE)
@@ -108,15 +116,12 @@ class VolumeScanner(BaseScanner):
             already_in_session=int((usable & ~fresh).sum()),
         )
 
-    def _profile_for(self, data, calendar, day: dt.date) -> VolumeProfile:
+    def _profile_for(self, data: SessionView, day: dt.date) -> VolumeProfile:
         """Today's same-time volume profile, built once per day and universe."""
         if (
             self._profile is None
             or self._profile[0] != day
             or (self._profile[1].symbols != data.symbols)
         ):
-            profile = build_profile(
-                data.store, data.symbols, calendar, day, self.settings.lookback_days
-            )
-            self._profile = (day, profile)
+            self._profile = (day, build_profile(data, day, self.settings.lookback_days))
         return self._profile[1]
