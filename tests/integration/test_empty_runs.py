@@ -111,7 +111,8 @@ def test_a_misspelled_scanner_fails_check_and_empties_the_run(store, tmp_path):
     check = scanner("check", str(session))
     assert check.returncode == 1
     assert check.stderr.splitlines() == [
-        f"{session}: scanners[0] (momentun): momentun: no installed scanner plugin named 'momentun'"
+        f"{session}: scanners[0] (momentun): momentun: no installed scanner plugin named"
+        " 'momentun'; did you mean 'momentum'?"
     ]
     done = scanner("run", str(session), "-q")
     assert done.returncode == 3
