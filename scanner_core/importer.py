@@ -264,7 +264,7 @@ def _to_bars(
     if end_labelled:
         report.warnings.append(
             "no bar at the session open but bars at the close: the file may label bars "
-            "by their end; re-import with timestamps='end' if so"
+            "by their end; re-import with --timestamps end (timestamps='end') if so"
         )
     codes, uniques = pd.factorize(rows["symbol"])
     report.interval = interval
