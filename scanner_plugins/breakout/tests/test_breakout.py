@@ -1,22 +1,21 @@
-"""BreakoutScanner on hand-built bars: each criterion just met and just missed."""
+"""BreakoutScanner on hand-built bars: each criterion just met and just missed.
+
+Every scan runs through a real backtest (scanner_core.testing), forked and in process.
+"""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 from scanner_breakout import BreakoutScanner
 
-from scanner_core import ScanContext
-from scanner_core.bars import Bars
 from scanner_core.config import ConfigError
-from scanner_core.session import SessionData
+from scanner_core.testing import BarBook, run_both
 
-DAYS = np.array(["2019-02-06", "2019-02-07", "2019-02-08"], dtype="datetime64[ns]")
-YESTERDAY = np.datetime64("2019-02-11T14:30", "ns")
-TODAY = np.datetime64("2019-02-12T14:30", "ns")
-MINUTE = np.timedelta64(1, "m")
+DAYS = ("2019-02-06", "2019-02-07", "2019-02-08")
+YESTERDAY, TODAY = "2019-02-11", "2019-02-12"
+#: Ten minutes after today's first bar: every minute bar below has closed.
+AT = f"{TODAY} 09:40"
 #: Three-day high, volume ratio over the two bars before the newest.
 SMALL = {"high_days": 3, "volume_ratio_period": 2}
 #: Daily highs 11, 12, 10: the prior 3-day high is 12.
@@ -27,54 +26,34 @@ QUIET = ((10.0, 10.5, 9.5, 10.0, 100.0), (10.0, 10.5, 9.5, 10.0, 100.0))
 BREAKOUT = (12.0, 15.0, 12.0, 14.0, 100.0)
 
 
-def bars(interval: str, rows: list[tuple]) -> Bars:
-    """Bars of (ts, symbol, open, high, low, close, volume) rows."""
-    rows = sorted(rows, key=lambda r: (r[0], r[1]))
-    symbols = tuple(sorted({r[1] for r in rows}))
-    columns = np.array([r[2:] for r in rows], float).reshape(-1, 5).T
-    return Bars(
-        interval,
-        symbols,
-        np.array([symbols.index(r[1]) for r in rows], np.int32),
-        np.array([r[0] for r in rows], "datetime64[ns]"),
-        *columns,
-    )
-
-
 def scan_of(
-    minutes: dict[str, tuple], start: dict[str, np.datetime64] | None = None, **config
-) -> object:
-    """Scan after the daily HIGHS for every symbol and each symbol's minute (o, h, l, c, v) bars.
+    book: BarBook, minutes: dict[str, tuple], start: dict[str, str] | None = None, **config
+):
+    """Scan at AT after the daily HIGHS for every symbol and its minute (o, h, l, c, v) bars.
 
-    The scanner (SMALL periods, updated by ``config``) is set up before any bar arrives;
-    minutes start at TODAY unless ``start`` names another time for the symbol.
+    Minute bars run one a minute from 09:30 today, or from 09:30 on the day ``start``
+    names for the symbol. The scanner runs with SMALL periods updated by ``config``.
     """
-    data = SessionData()
-    data.add_symbols(sorted(minutes))
-    scanner = BreakoutScanner({**SMALL, **config})
-    assert scanner.setup(ScanContext(data, None, "backtest", datetime(2019, 2, 6, tzinfo=UTC)))
-    daily = [
-        (d, s, h - 1, h, h - 2, h - 1, 1e6)
-        for s in minutes
-        for d, h in zip(DAYS, HIGHS, strict=True)
-    ]
-    data.replay(bars("1d", daily))
-    rows = []
-    for s, ohlcv in minutes.items():
-        t0 = (start or {}).get(s, TODAY)
-        rows += [(t0 + i * MINUTE, s, *bar) for i, bar in enumerate(ohlcv)]
-    data.replay(bars("1m", rows))
-    data.set_time(TODAY + 10 * MINUTE)
-    return scanner.scan(ScanContext(data, None, "backtest", data.current_time.to_pydatetime()))
+    for symbol, bars in minutes.items():
+        for day, high in zip(DAYS, HIGHS, strict=True):
+            book.add(
+                symbol, day, high - 1, 1e6, open=high - 1, high=high, low=high - 2, interval="1d"
+            )
+        day = (start or {}).get(symbol, TODAY)
+        for i, (open_, high, low, close, volume) in enumerate(bars):
+            book.add(symbol, f"{day} 09:{30 + i}", close, volume, open=open_, high=high, low=low)
+    (scan,) = run_both("breakout", book, [AT], universe=sorted(minutes), config={**SMALL, **config})
+    return scan
 
 
-def test_every_criterion_exactly_met_passes_with_its_values():
-    result = scan_of({"A": (*QUIET, BREAKOUT)})
-    assert result.symbols == ["A"]
-    values = result.metadata["values"]["A"]
+def test_every_criterion_exactly_met_passes_with_its_values(bar_book):
+    scan = scan_of(bar_book, {"A": (*QUIET, BREAKOUT)})
+    assert scan.symbols == ["A"]
+    values = scan.metadata["values"]["A"]
     assert values["breakout_pct"] == pytest.approx(100 * (14 / 12 - 1))
     assert (values["prior_high"], values["close"], values["volume_ratio"]) == (12.0, 14.0, 1.0)
-    assert result.metadata["evaluated"] == 1 and result.metadata["skipped_invalid"] == 0
+    assert (values["open"], values["high"], values["low"]) == (12.0, 15.0, 12.0)
+    assert scan.metadata["evaluated"] == 1 and scan.metadata["skipped_invalid"] == 0
 
 
 @pytest.mark.parametrize(
@@ -87,41 +66,54 @@ def test_every_criterion_exactly_met_passes_with_its_values():
         ("zero range", (12.5, 12.5, 12.5, 12.5, 100.0)),
     ],
 )
-def test_one_criterion_just_missed_fails(name, bar):
-    assert scan_of({"A": (*QUIET, bar)}).symbols == [], name
+def test_one_criterion_just_missed_fails(name, bar, bar_book):
+    scan = scan_of(bar_book, {"A": (*QUIET, bar)})
+    assert scan.symbols == [], name
+    assert scan.metadata["evaluated"] == 1, name
 
 
-def test_minimum_breakout_is_a_strict_margin():
+@pytest.mark.parametrize(("just_under", "found"), [(True, ["A"]), (False, [])])
+def test_minimum_breakout_is_a_strict_margin(just_under, found, bar_book):
     pct = 100 * (14 / 12 - 1)
-    assert scan_of({"A": (*QUIET, BREAKOUT)}, min_breakout_pct=np.nextafter(pct, 0)).symbols
-    assert scan_of({"A": (*QUIET, BREAKOUT)}, min_breakout_pct=pct).symbols == []
+    minimum = np.nextafter(pct, 0) if just_under else pct
+    assert scan_of(bar_book, {"A": (*QUIET, BREAKOUT)}, min_breakout_pct=minimum).symbols == found
 
 
-def test_top_fraction_and_volume_thresholds_are_configurable():
-    lower_close = (12.0, 15.0, 12.0, 13.0, 150.0)  # top two thirds, volume 1.5x
-    assert scan_of({"A": (*QUIET, lower_close)}).symbols == []
-    assert scan_of({"A": (*QUIET, lower_close)}, candle_top_fraction=2 / 3).symbols == ["A"]
-    assert scan_of({"A": (*QUIET, BREAKOUT)}, volume_ratio_min=1.5).symbols == []
+LOWER_CLOSE = (12.0, 15.0, 12.0, 13.0, 150.0)  # top two thirds, volume 1.5x
 
 
-def test_ranked_by_percent_above_the_prior_high():
+@pytest.mark.parametrize(
+    ("bar", "config", "found"),
+    [
+        (LOWER_CLOSE, {}, []),
+        (LOWER_CLOSE, {"candle_top_fraction": 2 / 3}, ["A"]),
+        (BREAKOUT, {"volume_ratio_min": 1.5}, []),
+    ],
+)
+def test_top_fraction_and_volume_thresholds_are_configurable(bar, config, found, bar_book):
+    assert scan_of(bar_book, {"A": (*QUIET, bar)}, **config).symbols == found
+
+
+def test_ranked_by_percent_above_the_prior_high(bar_book):
     further = (12.0, 16.0, 12.0, 16.0, 300.0)
-    result = scan_of({"NEAR": (*QUIET, BREAKOUT), "FAR": (*QUIET, further)})
-    assert result.symbols == ["FAR", "NEAR"]
+    scan = scan_of(bar_book, {"NEAR": (*QUIET, BREAKOUT), "FAR": (*QUIET, further)})
+    assert scan.symbols == ["FAR", "NEAR"]
 
 
-def test_symbols_without_valid_indicators_or_bars_are_skipped_and_counted():
-    result = scan_of({"OK": (*QUIET, BREAKOUT), "SHORT": (BREAKOUT,), "NONE": ()})
-    assert result.symbols == ["OK"]
-    assert result.metadata["skipped_invalid"] == 2 and result.metadata["evaluated"] == 1
+def test_symbols_without_valid_indicators_or_bars_are_skipped_and_counted(bar_book):
+    scan = scan_of(bar_book, {"OK": (*QUIET, BREAKOUT), "SHORT": (BREAKOUT,), "NONE": ()})
+    assert scan.symbols == ["OK"]
+    assert scan.metadata["skipped_invalid"] == 2 and scan.metadata["evaluated"] == 1
 
 
-def test_symbol_halted_today_is_not_found_on_yesterday_bars():
-    result = scan_of(
-        {"LIVE": (*QUIET, BREAKOUT), "HALT": (*QUIET, BREAKOUT)}, start={"HALT": YESTERDAY}
+def test_symbol_halted_today_is_not_found_on_yesterday_bars(bar_book):
+    scan = scan_of(
+        bar_book,
+        {"LIVE": (*QUIET, BREAKOUT), "HALT": (*QUIET, BREAKOUT)},
+        start={"HALT": YESTERDAY},
     )
-    assert result.symbols == ["LIVE"]
-    assert result.metadata["not_traded"] == 1
+    assert scan.symbols == ["LIVE"]
+    assert scan.metadata["not_traded"] == 1
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,7 @@
-"""MomentumScanner on hand-built bars: each criterion just met and just missed."""
+"""MomentumScanner on hand-built bars: each criterion just met and just missed.
+
+Every scan runs through a real backtest (scanner_core.testing), forked and in process.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +12,14 @@ import pytest
 from scanner_momentum import MomentumScanner
 
 from scanner_core import ScanContext
-from scanner_core.bars import Bars
 from scanner_core.config import ConfigError
 from scanner_core.session import SessionData
+from scanner_core.testing import BarBook, run_both
 
-DAYS = np.array(["2019-02-06", "2019-02-07", "2019-02-08"], dtype="datetime64[ns]")
-YESTERDAY = np.datetime64("2019-02-11T14:30", "ns")
-TODAY = np.datetime64("2019-02-12T14:30", "ns")
-MINUTE = np.timedelta64(1, "m")
+DAYS = ("2019-02-06", "2019-02-07", "2019-02-08")
+YESTERDAY, TODAY = "2019-02-11", "2019-02-12"
+#: Ten minutes after today's first bar: every minute bar below has closed.
+AT = f"{TODAY} 09:40"
 #: Small periods so three bars warm everything up: RSI(2), volume ratio(2), SMA(3 days).
 SMALL = {"rsi_period": 2, "volume_ratio_period": 2, "sma_days": 3}
 #: closes 10 -> 17 -> 14: average gain 3.5, loss 1.5, RSI exactly 70.
@@ -25,83 +28,65 @@ RSI_70 = (10.0, 17.0, 14.0)
 RATIO_2 = (100.0, 100.0, 200.0)
 
 
-def bars(interval: str, rows: list[tuple[np.datetime64, str, float, float]]) -> Bars:
-    """Bars of (ts, symbol, close, volume) rows with open = high = low = close."""
-    rows = sorted(rows, key=lambda r: (r[0], r[1]))
-    symbols = tuple(sorted({r[1] for r in rows}))
-    close = np.array([r[2] for r in rows])
-    return Bars(
-        interval,
-        symbols,
-        np.array([symbols.index(r[1]) for r in rows], np.int32),
-        np.array([r[0] for r in rows], "datetime64[ns]"),
-        close,
-        close,
-        close,
-        close,
-        np.array([r[3] for r in rows]),
-    )
-
-
-def session_of(
+def scan_of(
+    book: BarBook,
     daily: dict[str, float],
     minutes: dict[str, tuple],
-    start: dict[str, np.datetime64] | None = None,
+    start: dict[str, str] | None = None,
+    symbols: tuple[str, ...] = (),
     **config,
-) -> tuple[SessionData, MomentumScanner]:
-    """Three daily bars closing at ``daily[s]`` each, then each symbol's (closes, volumes) minutes.
+):
+    """Scan at AT after three daily bars closing at ``daily[s]`` and each symbol's minutes.
 
-    The scanner (SMALL periods, updated by ``config``) is set up before any bar arrives.
-    Minutes start at TODAY unless ``start`` names another time for the symbol.
+    ``minutes[s]`` is (closes, volumes), one bar a minute from 09:30 today, or from 09:30
+    on the day ``start`` names for the symbol; bars have open = high = low = close. The
+    scanner runs with SMALL periods updated by ``config``, over every stored symbol and
+    ``symbols`` (in the session without any bar).
     """
-    data = SessionData()
-    data.add_symbols(sorted({*daily, *minutes}))
-    scanner = MomentumScanner({**SMALL, **config})
-    assert scanner.setup(ScanContext(data, None, "backtest", datetime(2019, 2, 6, tzinfo=UTC)))
-    data.replay(bars("1d", [(d, s, c, 1e6) for s, c in daily.items() for d in DAYS]))
-    rows = []
-    for s, (closes, volumes) in minutes.items():
-        t0 = (start or {}).get(s, TODAY)
-        rows += [
-            (t0 + i * MINUTE, s, c, v) for i, (c, v) in enumerate(zip(closes, volumes, strict=True))
-        ]
-    data.replay(bars("1m", rows))
-    data.set_time(TODAY + 10 * MINUTE)
-    return data, scanner
+    for symbol, close in daily.items():
+        for day in DAYS:
+            book.add(symbol, day, close, 1e6, open=close, interval="1d")
+    for symbol, (closes, volumes) in minutes.items():
+        day = (start or {}).get(symbol, TODAY)
+        for i, (close, volume) in enumerate(zip(closes, volumes, strict=True)):
+            book.add(symbol, f"{day} 09:{30 + i}", close, volume, open=close)
+    universe = sorted({*daily, *minutes, *symbols})
+    (scan,) = run_both(
+        "momentum", book, [AT], universe=universe, symbols=symbols, config={**SMALL, **config}
+    )
+    return scan
 
 
-def scan(built: tuple[SessionData, MomentumScanner]):
-    data, scanner = built
-    return scanner.scan(ScanContext(data, None, "backtest", data.current_time.to_pydatetime()))
-
-
-def test_every_criterion_exactly_met_passes_with_its_values():
-    result = scan(session_of({"A": 13.0}, {"A": (RSI_70, RATIO_2)}))
-    assert result.symbols == ["A"]
-    assert result.metadata["values"]["A"] == {
+def test_every_criterion_exactly_met_passes_with_its_values(bar_book):
+    scan = scan_of(bar_book, {"A": 13.0}, {"A": (RSI_70, RATIO_2)})
+    assert scan.symbols == ["A"]
+    assert scan.metadata["values"]["A"] == {
         "rsi": 70.0,
         "volume_ratio": 2.0,
         "sma": 13.0,
         "close": 14.0,
     }
-    assert result.metadata["evaluated"] == 1 and result.metadata["skipped_invalid"] == 0
+    assert scan.metadata["evaluated"] == 1 and scan.metadata["skipped_invalid"] == 0
 
 
 @pytest.mark.parametrize(
     "setting",
     [{"rsi_min": np.nextafter(70.0, 100.0)}, {"volume_ratio_min": np.nextafter(2.0, 3.0)}],
 )
-def test_threshold_just_above_the_value_fails(setting):
-    assert scan(session_of({"A": 13.0}, {"A": (RSI_70, RATIO_2)}, **setting)).symbols == []
+def test_threshold_just_above_the_value_fails(setting, bar_book):
+    assert scan_of(bar_book, {"A": 13.0}, {"A": (RSI_70, RATIO_2)}, **setting).symbols == []
 
 
-def test_close_equal_to_the_sma_is_not_above_it():
-    built = session_of({"AT": 14.0, "UP": 13.99}, {s: (RSI_70, RATIO_2) for s in ("AT", "UP")})
-    assert scan(built).symbols == ["UP"]
+def test_close_equal_to_the_sma_is_not_above_it(bar_book):
+    scan = scan_of(
+        bar_book, {"AT": 14.0, "UP": 13.99}, {s: (RSI_70, RATIO_2) for s in ("AT", "UP")}
+    )
+    assert scan.symbols == ["UP"]
 
 
-def test_ranked_by_rsi_then_name():
-    built = session_of(
+def test_ranked_by_rsi_then_name(bar_book):
+    scan = scan_of(
+        bar_book,
         {"LOW": 1.0, "HIGH": 1.0, "ALSO": 1.0},
         {
             "LOW": (RSI_70, RATIO_2),
@@ -109,38 +94,36 @@ def test_ranked_by_rsi_then_name():
             "ALSO": ((10.0, 11.0, 12.0), RATIO_2),
         },
     )
-    result = scan(built)
-    assert result.symbols == ["ALSO", "HIGH", "LOW"]
-    assert result.metadata["values"]["HIGH"]["rsi"] == 100.0
+    assert scan.symbols == ["ALSO", "HIGH", "LOW"]
+    assert scan.metadata["values"]["HIGH"]["rsi"] == 100.0
 
 
-def test_symbols_without_valid_indicators_are_skipped_and_counted():
-    built = session_of(
+def test_symbols_without_valid_indicators_are_skipped_and_counted(bar_book):
+    scan = scan_of(
+        bar_book,
         {"OK": 13.0, "NEW": 13.0},
         {"OK": (RSI_70, RATIO_2), "NEW": (RSI_70[1:], RATIO_2[1:]), "NODAILY": (RSI_70, RATIO_2)},
+        symbols=("NOBARS",),
     )
-    built[0].add_symbols(["NOBARS"])
-    result = scan(built)
-    assert result.symbols == ["OK"]
-    assert result.metadata["evaluated"] == 1
-    assert result.metadata["skipped_invalid"] == 3
+    assert scan.symbols == ["OK"]
+    assert scan.metadata["evaluated"] == 1
+    assert scan.metadata["skipped_invalid"] == 3
 
 
-def test_nan_volume_ratio_from_zero_volume_history_is_skipped():
-    built = session_of({"ZERO": 13.0}, {"ZERO": (RSI_70, (0.0, 0.0, 500.0))})
-    result = scan(built)
-    assert result.symbols == [] and result.metadata["skipped_invalid"] == 1
+def test_nan_volume_ratio_from_zero_volume_history_is_skipped(bar_book):
+    scan = scan_of(bar_book, {"ZERO": 13.0}, {"ZERO": (RSI_70, (0.0, 0.0, 500.0))})
+    assert scan.symbols == [] and scan.metadata["skipped_invalid"] == 1
 
 
-def test_symbol_halted_today_is_not_found_on_yesterday_bars():
-    built = session_of(
+def test_symbol_halted_today_is_not_found_on_yesterday_bars(bar_book):
+    scan = scan_of(
+        bar_book,
         {"LIVE": 13.0, "HALT": 13.0},
         {"LIVE": (RSI_70, RATIO_2), "HALT": (RSI_70, RATIO_2)},
         start={"HALT": YESTERDAY},
     )
-    result = scan(built)
-    assert result.symbols == ["LIVE"]
-    assert result.metadata["not_traded"] == 1
+    assert scan.symbols == ["LIVE"]
+    assert scan.metadata["not_traded"] == 1
 
 
 def test_setup_registers_the_history_its_indicators_need():
