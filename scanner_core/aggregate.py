@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -10,17 +10,11 @@ from scanner_core.bars import INTERVAL_MINUTES, Bars, empty_bars
 from scanner_core.indicators import session_ids
 from scanner_core.requirements import default_sessions
 
-
-class Buckets(Protocol):
-    """Where bars start and end on an exchange, e.g. ``scanner_core.calendar.TimeManager``."""
-
-    tz: object
-
-    def bucket_starts(self, ts: np.ndarray, minutes: int) -> np.ndarray:
-        """The start of the ``minutes``-wide bucket of each UTC bar start."""
+if TYPE_CHECKING:
+    from scanner_core.calendar import TimeManager
 
 
-def aggregate(bars: Bars, interval: str, calendar: Buckets | None = None) -> Bars:
+def aggregate(bars: Bars, interval: str, calendar: TimeManager | None = None) -> Bars:
     """Aggregate intraday bars to a coarser ``interval`` (5m, 15m, 1h or 1d).
 
     Intraday buckets are the calendar's (laid from each session's open and from the end

@@ -44,10 +44,11 @@ from scanner_core.requirements import (
     default_sessions,
     history_start,
 )
-from scanner_core.sources import BarSource, Loader
+from scanner_core.sources import BarSource
 
 if TYPE_CHECKING:
     from scanner_core.calendar import TimeManager
+    from scanner_core.store import BarStore
 
 #: Cells (symbols x times) per warm-up matrix: bounds its memory (x5 fields x 8 bytes)
 #: while keeping the chunks few, since each chunk steps the kernels once per time.
@@ -141,7 +142,7 @@ class SessionData:
 
     def __init__(
         self,
-        store: Loader | None = None,
+        store: BarStore | None = None,
         *,
         calendar: TimeManager | None = None,
         tz: str | None = None,

@@ -14,54 +14,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scanner_core.aggregate import aggregate
 from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars, empty_bars
 from scanner_core.indicators import session_ids
-from scanner_core.store import TimeLike, concat
+from scanner_core.store import BarStore, TimeLike, concat
+
+if TYPE_CHECKING:
+    from scanner_core.calendar import TimeManager
 
 #: Intraday intervals, finest first.
 INTRADAY = tuple(i for i, minutes in INTERVAL_MINUTES.items() if minutes)
 
 
-class Loader(Protocol):
-    """What a BarSource reads from: ``scanner_core.store.BarStore``."""
-
-    def load(
-        self,
-        interval: str,
-        symbols: Sequence[str] | None = None,
-        start: TimeLike | None = None,
-        end: TimeLike | None = None,
-    ) -> Bars:
-        """Stored bars of one interval with ts in [start, end)."""
-
-
-class Exchange(Protocol):
-    """What a BarSource needs of the calendar: ``scanner_core.calendar.TimeManager``."""
-
-    tz: object
-
-    def bucket_starts(self, ts: np.ndarray, minutes: int) -> np.ndarray:
-        """The bucket each UTC bar start falls in."""
-
-    def regular_hours(self, ts: np.ndarray) -> np.ndarray:
-        """True for UTC bar starts inside a regular session."""
-
-    def sessions(self, start: dt.date, end: dt.date) -> Sequence[dt.date]:
-        """Trading dates from start to end, both included."""
-
-    def open_close(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-        """A session's regular open and close."""
-
-
 class BarSource:
     """Bars of any interval from a store, each symbol-day from its finest stored bars."""
 
-    def __init__(self, store: Loader, calendar: Exchange) -> None:
+    def __init__(self, store: BarStore, calendar: TimeManager) -> None:
         self.store = store
         self.calendar = calendar
         self._intervals: list[str] | None = None
@@ -69,13 +41,12 @@ class BarSource:
     @property
     def tz(self) -> str:
         """The time zone that names a stored intraday bar's day (the store's partitions)."""
-        return str(getattr(self.store, "tz", None) or self.calendar.tz)
+        return self.store.tz
 
     def stored_intervals(self) -> list[str]:
         """Intervals the store holds, finest first (read once)."""
         if self._intervals is None:
-            listed = getattr(self.store, "intervals", None)
-            self._intervals = list(listed()) if listed is not None else list(INTERVAL_MINUTES)
+            self._intervals = self.store.intervals()
         return self._intervals
 
     def finest(self) -> str | None:
@@ -164,22 +135,18 @@ class BarSource:
         Tokyo ends at 11:30, New York's 15:30 at 16:00). With ``spans``, a stored bar is
         kept when any part of it is streamed (a vendor's 03:30 pre-market hour holds the
         04:00-04:30 minutes, as one built from minutes does)."""
-        streamed = getattr(self.calendar, "streamed", None)
-        if streamed is None or not len(bars):
+        if not len(bars):
             return bars
-        keep = streamed(bars.ts)
+        keep = self.calendar.streamed(bars.ts)
         if spans and not keep.all():
             minutes = INTERVAL_MINUTES[bars.interval]
             last = self.calendar.bar_closes(bars.ts, minutes) - np.timedelta64(1, "ns")
-            keep |= streamed(last)
+            keep |= self.calendar.streamed(last)
         return bars if keep.all() else bars.take(keep)
 
     def store_bound(self, value: TimeLike, interval: str) -> np.datetime64:
         """A query bound as the store reads it, for comparing with bar times."""
-        to_ts = getattr(self.store, "_to_ts", None)
-        if to_ts is not None:
-            return to_ts(value, interval)
-        return np.datetime64(value, "ns")
+        return self.store.bound(value, interval)
 
     def _sources(self, interval: str) -> list[str]:
         """Stored intervals that make ``interval`` bars, finest first (itself last)."""
@@ -209,8 +176,8 @@ class BarSource:
         symbols: Sequence[str] | None,
     ) -> set[tuple[int, str]]:
         """(day, symbol) pairs holding bars of ``interval`` on the days [start, until)
-        touches: from the partitions' symbol lists when the store keeps them, so the
-        answer never depends on which rows a query happened to read, else from the rows."""
+        touches: from the partitions' symbol lists, so the answer never depends on which
+        rows a query happened to read (an open range read every row: from the rows)."""
         dates = self._store_dates(start, until, interval)
         if dates is None:
             return _pairs(bars, days)
@@ -225,9 +192,8 @@ class BarSource:
     def _store_dates(
         self, start: TimeLike | None, until: TimeLike | None, interval: str
     ) -> list[dt.date] | None:
-        """The store's partition dates that [start, until) touches; None when the store
-        keeps no symbol lists or the range is open."""
-        if getattr(self.store, "day_symbols", None) is None or start is None or until is None:
+        """The store's partition dates that [start, until) touches; None for an open range."""
+        if start is None or until is None:
             return None
         lo, hi = self.store_bound(start, interval), self.store_bound(until, interval)
         if hi <= lo:
@@ -249,22 +215,19 @@ class BarSource:
         intraday = [i for i in INTRADAY if i in self.stored_intervals()]
         if intraday and symbols is not None:
             have = _pairs(stored, stored.ts.astype("datetime64[D]").astype(np.int64))
-            for day in self._range_sessions(stored, start, end):
+            for day in self._range_sessions(start, end):
                 key = int(np.datetime64(day, "D").astype(np.int64))
                 missing = [s for s in symbols if (key, s) not in have]
+                # a day no partition lists the symbol on needs no read
                 holders = self._holders(day, intraday)
-                if holders is not None:
-                    # a day no partition lists the symbol on needs no read
-                    missing = [s for s in missing if s in holders]
+                missing = [s for s in missing if s in holders]
                 if missing:
                     built = self._built_day(day, missing, intraday)
                     if len(built):
                         parts.append(built)
         return _sorted(parts, "1d", symbols)
 
-    def _range_sessions(
-        self, stored: Bars, start: TimeLike | None, end: TimeLike | None
-    ) -> list[dt.date]:
+    def _range_sessions(self, start: TimeLike | None, end: TimeLike | None) -> list[dt.date]:
         """The calendar's sessions in [start, end) (daily bounds: dates)."""
         lo = self.store_bound(start, "1d") if start is not None else None
         hi = self.store_bound(end, "1d") if end is not None else None
@@ -272,17 +235,14 @@ class BarSource:
             raise ValueError("a daily load that builds bars needs a start and an end")
         first = lo.astype("datetime64[D]").astype(dt.date)
         last = (hi - np.timedelta64(1, "ns")).astype("datetime64[D]").astype(dt.date)
-        return [d for d in self.calendar.sessions(first, last)] if first <= last else []
+        return list(self.calendar.sessions(first, last)) if first <= last else []
 
-    def _holders(self, day: dt.date, intraday: list[str]) -> set[str] | None:
-        """Symbols with intraday bars stored on a session's dates (None: unknown)."""
+    def _holders(self, day: dt.date, intraday: list[str]) -> set[str]:
+        """Symbols with intraday bars stored on a session's dates."""
         open_, close = self.calendar.open_close(day)
         found: set[str] = set()
         for source in intraday:
-            dates = self._store_dates(open_, close, source)
-            if dates is None:
-                return None
-            for date in dates:
+            for date in self._store_dates(open_, close, source) or ():
                 found |= self.store.day_symbols(source, date)
         return found
 

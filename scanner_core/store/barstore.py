@@ -165,8 +165,8 @@ class BarStore:
         daily); a ``date`` means that session's start; naive times and datetime64 are
         taken as already in the Bars convention.  The result's ``symbols`` is sorted.
         """
-        lo = self._to_ts(start, interval)
-        hi = self._to_ts(end, interval)
+        lo = self.bound(start, interval)
+        hi = self.bound(end, interval)
         parts = self._each(
             self._partitions(interval, lo, hi), lambda p: read_partition(p, interval, lo, hi)
         )
@@ -275,7 +275,7 @@ class BarStore:
             if (first is None or p.stem >= first) and (last is None or p.stem <= last)
         ]
 
-    def _to_ts(self, value: TimeLike | None, interval: str) -> np.datetime64 | None:
+    def bound(self, value: TimeLike | None, interval: str) -> np.datetime64 | None:
         """A query bound in the Bars convention for this interval."""
         if value is None:
             return None
