@@ -139,14 +139,8 @@ def _store_problems(session, config: str, built: list) -> list[str]:
     return problems
 
 
-@main.group("data")
-def data_group() -> None:
-    """Manage the local bar store."""
-
-
-@data_group.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option(
+#: The bar store a `scanner data` command works on.
+store_option = click.option(
     "--store",
     "root",
     envvar="SCANNER_STORE",
@@ -154,6 +148,16 @@ def data_group() -> None:
     default=None,
     help="Store folder (default: $SCANNER_STORE or .scanner/store).",
 )
+
+
+@main.group("data")
+def data_group() -> None:
+    """Manage the local bar store."""
+
+
+@data_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@store_option
 @click.option(
     "--timestamps",
     type=click.Choice(["start", "end"]),
@@ -204,14 +208,7 @@ def data_import_command(
 
 
 @data_group.command("verify")
-@click.option(
-    "--store",
-    "root",
-    envvar="SCANNER_STORE",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Store folder (default: $SCANNER_STORE or .scanner/store).",
-)
+@store_option
 @click.option(
     "--repair",
     is_flag=True,
