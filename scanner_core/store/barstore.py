@@ -68,7 +68,7 @@ class BarStore:
         self.tz = tz or recorded_zone(self.root) or EXCHANGE_TZ
         self.skip_damaged = skip_damaged
         self._skipped: set[Path] = set()
-        self._day_symbols: dict[Path, tuple[int, frozenset[str]]] = {}
+        self._footers: dict[Path, tuple[int, frozenset[str]]] = {}
 
     # -- writing -------------------------------------------------------------------------
 
@@ -214,25 +214,26 @@ class BarStore:
         """Symbols stored for one interval, or for any interval when None, sorted."""
         found: set[str] = set()
         for i in [interval] if interval else self.intervals():
-            for names in self._each(sorted((self.root / i).glob("*.parquet")), read_symbols):
-                found.update(names)
+            for path in sorted((self.root / i).glob("*.parquet")):
+                found |= self._partition_symbols(path)
         return sorted(found)
 
     def day_symbols(self, interval: str, day: dt.date) -> frozenset[str]:
-        """Symbols with intraday bars of an interval stored for one session date.
+        """Symbols with intraday bars of an interval stored for one session date."""
+        return self._partition_symbols(self.root / interval / f"{day.isoformat()}.parquet")
 
-        Read from the partition's footer, so it costs no row read; kept until the file
-        changes. A damaged partition under ``skip_damaged`` holds none.
-        """
-        path = self.root / interval / f"{day.isoformat()}.parquet"
+    def _partition_symbols(self, path: Path) -> frozenset[str]:
+        """A partition's symbols, read from its footer (no row read) and kept until the
+        file changes; none for a missing partition, or a damaged one under
+        ``skip_damaged``."""
         try:
             stamp = path.stat().st_mtime_ns
         except FileNotFoundError:
             return frozenset()
-        cached = self._day_symbols.get(path)
+        cached = self._footers.get(path)
         if cached is None or cached[0] != stamp:
             names = self._each([path], read_symbols)
-            cached = self._day_symbols[path] = (stamp, frozenset(names[0] if names else ()))
+            cached = self._footers[path] = (stamp, frozenset(names[0] if names else ()))
         return cached[1]
 
     # -- helpers -------------------------------------------------------------------------
