@@ -10,12 +10,20 @@ INTERVAL_MINUTES: dict[str, int] = {"1m": 1, "5m": 5, "15m": 15, "1h": 60, "1d":
 
 PRICE_FIELDS = ("open", "high", "low", "close")
 FIELDS = (*PRICE_FIELDS, "volume")
+#: The dtype of each of a Bars' columns.
+DTYPES = {"code": np.int32, "ts": "datetime64[ns]", **dict.fromkeys(FIELDS, np.float64)}
 
 
 def finer(interval: str, than: str) -> bool:
     """Whether bars of ``interval`` are shorter than bars of ``than`` (a day is longest)."""
     minutes, other = INTERVAL_MINUTES[interval], INTERVAL_MINUTES[than]
     return bool(minutes) and (not other or minutes < other)
+
+
+def in_time_order(ts: np.ndarray, code: np.ndarray) -> bool:
+    """Whether rows are sorted by (ts, code) with no key twice, as Bars keep them."""
+    later = ts[1:] > ts[:-1]
+    return bool(np.all(later | ((ts[1:] == ts[:-1]) & (code[1:] > code[:-1]))))
 
 
 @frozen(eq=False)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars, empty_bars, finer
+from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars, empty_bars, finer, in_time_order
 from scanner_core.indicators import (
     Bar,
     IndicatorConfig,
@@ -172,6 +172,10 @@ class SessionData:
         #: per interval: each column's newest bar from before its frame rows (field x symbol)
         self._before: dict[str, np.ndarray] = {}
         self._kernels: dict[IndicatorConfig, Kernel] = {}
+        #: Kernels registered but not warmed up yet for the loaded columns: warmed
+        #: together before anything reads or advances them, so registering several
+        #: indicators in a row reads the store's history once, not once each.
+        self._cold: list[Kernel] = []
         #: Per scanner name, the indicators it declared: all a view for it may read.
         self.declared: dict[str, frozenset[IndicatorConfig]] = {}
         self._now: np.datetime64 | None = None
@@ -233,6 +237,7 @@ class SessionData:
     def add_symbols(self, symbols: Iterable[str]) -> np.ndarray:
         """Bring symbols into the session, warmed up; True for each that was not in it."""
         cols = self._columns(symbols)
+        self._warm_cold()
         added = ~self._in_session[cols]
         cold = np.unique(cols[~self._live[cols]])
         self._warm(cold)
@@ -317,8 +322,14 @@ class SessionData:
         if config not in self._kernels:
             self._check_interval(config.interval, f"indicator {config.name}({config.period})")
             self._frame(config.interval)
-            kernel = self._kernels[config] = kernel_for(config, self._width)
-            self._warm(np.flatnonzero(self._live), [kernel])
+            self._cold.append(kernel_for(config, self._width))
+            self._kernels[config] = self._cold[-1]
+
+    def _warm_cold(self) -> None:
+        """Warm up the kernels registered since the last warm-up, all in one pass."""
+        if self._cold:
+            kernels, self._cold = self._cold, []
+            self._warm(np.flatnonzero(self._live), kernels)
 
     def _check_interval(self, interval: str, what: str) -> None:
         """Refuse an interval finer than the session's base: no bars of it exist."""
@@ -344,6 +355,7 @@ class SessionData:
 
     def add_requirements(self, requirements: dict, symbols: Sequence[str] | None = None) -> None:
         """Register a scanner's ``symbol_requirements`` (e.g. {"history": {"1d": 30}})."""
+        self._warm_cold()
         self.requirements.add_requirements(requirements, symbols)
 
     def indicator(self, config: IndicatorConfig) -> IndicatorValues:
@@ -389,6 +401,9 @@ class SessionData:
         now = stamp.to_datetime64().astype("datetime64[ns]")
         if self._now is None or now > self._now:
             self._now = now
+            if self.store is not None:
+                # what the last clock tick's warm-ups read whole is not read again
+                self.store.release()
 
     def _close_time(self, interval: str, ts: np.datetime64) -> np.datetime64:
         minutes = INTERVAL_MINUTES[interval]
@@ -442,6 +457,7 @@ class SessionData:
         The clock moves to the bars' close, or to ``session_end`` when that comes first
         (the 15:30 bucket of an hourly grid closes at 16:00).
         """
+        self._warm_cold()
         ts = np.datetime64(ts, "ns")
         frame = self._frame(interval)
         if INTERVAL_MINUTES[interval]:
@@ -618,6 +634,10 @@ class SessionData:
         col = np.concatenate([p[0] for p in parts]).astype(np.intp)
         ts = np.concatenate([p[1] for p in parts])
         values = [np.concatenate(v) for v in zip(*(p[2] for p in parts), strict=True)]
+        if bars is None and in_time_order(ts, col):
+            # already as returned (the store's rows and the frame's follow the clock and,
+            # within a time, the columns): no sort of what may be days of bars
+            return Bars(interval, self.symbols, col.astype(np.int32), ts, *values)
         order = np.lexsort((ts, col))
         col, ts, values = col[order], ts[order], [v[order] for v in values]
         if bars is not None and len(col):
@@ -644,6 +664,9 @@ class SessionData:
         closed bar yet, so it is left out)."""
         if self.store is None or end is None or self._now is None:
             return empty_bars(interval, tuple(symbols))
+        # the warm-ups and reads of one clock tick read the same days of history: each
+        # stored day is decoded once for all of them (released when the clock moves)
+        self.store.hold()
         start = history_start(pd.Timestamp(self._now), interval, need, self.calendar, self.tz)
         until = None if interval == "1d" else self._now
         return self.store.load(interval, list(symbols), start, end, rows_until=until)
@@ -673,7 +696,7 @@ class SessionData:
                 if (counts.get(s, 0) < goal.bars or sessions.get(s, 0) < goal.sessions)
                 and (counts.get(s, 0) > before[s] or not counts.get(s, 0))
             ]
-            if round_ == EXTEND_ROUNDS:
+            if round_ == EXTEND_ROUNDS or (short and not self._older(interval, need)):
                 short = []
             pieces.append((bars, frozenset(wanted).difference(short)))
             if not short:
@@ -682,6 +705,14 @@ class SessionData:
             # widen by sessions too: a small bar count already spans two sessions
             need = Need(need.bars * EXTEND_FACTOR, max(need.sessions, 2) * EXTEND_FACTOR)
         return pieces
+
+    def _older(self, interval: str, need: Need) -> bool:
+        """Whether the store may hold bars from before the window ``need`` loads: when it
+        cannot, a longer window would find no more."""
+        if self.store is None or self._now is None:
+            return False
+        start = history_start(pd.Timestamp(self._now), interval, need, self.calendar, self.tz)
+        return self.store.holds_before(interval, start)
 
     def _coverage(
         self, bars: Bars, interval: str, by_session: bool
@@ -708,6 +739,7 @@ class SessionData:
 
     def _load_pending(self) -> None:
         """Warm up the universe tracked so far (the lazy load a first read triggers)."""
+        self._warm_cold()
         if self._pending:
             cols, self._pending = np.fromiter(self._pending, np.intp), {}
             self._warm(cols[~self._live[cols]])
@@ -726,38 +758,67 @@ class SessionData:
             mine = [self._kernels[c] for c in configs if c.interval == interval]
             names = [self._symbols[c] for c in cols]
             pieces = self._history(interval, names, self._horizon(interval))
-            times = max(len(np.unique(bars.ts)) for bars, _ in pieces) if pieces else 1
-            chunk = max(WARM_CELLS // max(times, 1), 1)
-            for lo in range(0, len(cols), chunk):
-                self._warm_chunk(interval, cols[lo : lo + chunk], pieces, mine, rebase)
+            # pieces are sorted by ts: their distinct times are where ts changes
+            stamps = [
+                bars.ts[np.r_[True, bars.ts[1:] != bars.ts[:-1]][: len(bars)]] for bars, _ in pieces
+            ]
+            known = np.unique(np.concatenate(stamps)) if stamps else np.empty(0, _NAT.dtype)
+            chunk = max(WARM_CELLS // max(len(known), 1), 1)
+            rows = [self._chunked(cols, bars, owned, chunk) for bars, owned in pieces]
+            for k, lo in enumerate(range(0, len(cols), chunk)):
+                parts = [
+                    (bars, order[bounds[k] : bounds[k + 1]], pos)
+                    for (bars, _), (order, bounds, pos) in zip(pieces, rows, strict=True)
+                ]
+                self._warm_chunk(interval, cols[lo : lo + chunk], lo, parts, known, mine, rebase)
         if rebase:
             self._live[cols] = True
             self._members += 1
             self._bars += 1
 
+    def _chunked(
+        self, cols: np.ndarray, bars: Bars, owned: frozenset[str], chunk: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A piece's rows grouped by warm-up chunk: the rows' order (each chunk's rows
+        together, in ts order), where each chunk's rows start in it, and each row's
+        position among ``cols`` (-1: a symbol the piece does not give)."""
+        where = {self._symbols[c]: i for i, c in enumerate(cols.tolist())}
+        position = np.array([where.get(s, -1) if s in owned else -1 for s in bars.symbols], np.intp)
+        pos = position[bars.code] if len(bars) else np.empty(0, np.intp)
+        chunks = -(-len(cols) // chunk)
+        # chunk ids fit in 16 bits almost always, where numpy's stable sort is a radix sort
+        kind = np.int16 if chunks < 2**15 else np.int64
+        ids = np.where(pos >= 0, pos // chunk, chunks).astype(kind)
+        order = np.argsort(ids, kind="stable")
+        bounds = np.searchsorted(ids[order], np.arange(chunks + 1))
+        return order, bounds, pos
+
     def _warm_chunk(
         self,
         interval: str,
         cols: np.ndarray,
-        pieces: list[tuple[Bars, frozenset[str]]],
+        first: int,
+        parts: list[tuple[Bars, np.ndarray, np.ndarray]],
+        known: np.ndarray,
         kernels: list[Kernel],
         rebase: bool,
     ) -> None:
-        """Run kernels over one chunk's history matrix; reset the chunk's frame bookkeeping."""
-        where = {self._symbols[c]: i for i, c in enumerate(cols)}
-        parts = []
-        for bars, owned in pieces:
-            position = np.array(
-                [where.get(s, -1) if s in owned else -1 for s in bars.symbols], np.intp
-            )
-            pos = position[bars.code] if len(bars) else np.empty(0, np.intp)
-            ok = pos >= 0
-            parts.append([pos[ok], bars.ts[ok], *(getattr(bars, f)[ok] for f in FIELDS)])
-        pos, ts, *values = (np.concatenate(column) for column in zip(*parts, strict=True))
-        times, at = np.unique(ts, return_inverse=True)
+        """Run kernels over one chunk's history matrix; reset the chunk's frame bookkeeping.
+
+        ``parts`` holds per piece its bars, the rows of this chunk and every row's
+        position among all warmed columns (this chunk's start at ``first``); ``known``
+        every time any piece has, sorted.
+        """
+        pos = np.concatenate([p[take] - first for _, take, p in parts])
+        slot = np.concatenate([np.searchsorted(known, bars.ts[take]) for bars, take, _ in parts])
+        # the times this chunk's rows have, as np.unique would find them, without a sort
+        seen = np.zeros(len(known), bool)
+        seen[slot] = True
+        times = known[seen]
+        at = (np.cumsum(seen) - 1)[slot]
         matrix = np.full((len(FIELDS), len(times), len(cols)), np.nan)
-        for i, v in enumerate(values):
-            matrix[i, at.reshape(-1), pos] = v
+        for i, f in enumerate(FIELDS):
+            matrix[i, at, pos] = np.concatenate([getattr(bars, f)[take] for bars, take, _ in parts])
         sessions = session_ids(times, interval, self.tz)
         for kernel in kernels:
             kernel.warm(cols, sessions, *matrix)

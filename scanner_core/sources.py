@@ -43,6 +43,33 @@ class BarSource:
         """The time zone that names a stored intraday bar's day (the store's partitions)."""
         return self.store.tz
 
+    def hold(self) -> None:
+        """Keep partitions read whole decoded until ``release`` (``BarStore.hold``)."""
+        self.store.hold()
+
+    def release(self) -> None:
+        """Drop the partitions kept since ``hold``."""
+        self.store.release()
+
+    def holds_before(self, interval: str, moment: np.datetime64) -> bool:
+        """Whether any stored interval that gives ``interval`` bars may hold a bar before
+        ``moment`` (by partition names: a day's partition starts at its local midnight,
+        a year's on January 1)."""
+        sources = set(self._sources(interval))
+        if interval == "1d":
+            sources.update(i for i in INTRADAY if i in self.stored_intervals())
+        firsts = [self.store.first_key(i) for i in sources]
+        known = [f for f in firsts if f is not None]
+        if len(known) < len(firsts):
+            return True  # a partition not named as we name them: no shortcut
+        if not known:
+            return False
+        first = min(known)
+        if interval != "1d":
+            # the earliest partition's day starts at its local midnight
+            first = self.store.bound(first.astype(dt.date), interval)
+        return bool(first < moment)
+
     def stored_intervals(self) -> list[str]:
         """Intervals the store holds, finest first (read once)."""
         if self._intervals is None:

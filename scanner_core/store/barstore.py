@@ -17,7 +17,7 @@ from typing import Literal, TypeVar
 import numpy as np
 import pandas as pd
 
-from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars, empty_bars
+from scanner_core.bars import INTERVAL_MINUTES, Bars
 from scanner_core.calendar import TimeManager
 from scanner_core.importer import ImportReport, expand_paths, parse_file
 from scanner_core.store.errors import StoreError
@@ -26,6 +26,7 @@ from scanner_core.store.manifest import record_zone, recorded_zone
 from scanner_core.store.partition import (
     read_partition,
     read_row_count,
+    read_span,
     read_symbols,
     read_ts,
     write_partition,
@@ -33,11 +34,11 @@ from scanner_core.store.partition import (
 from scanner_core.store.rows import (
     WriteStats,
     concat,
+    gather,
     keep_last,
     merge,
     normalize,
     partition_keys,
-    restrict,
 )
 
 EXCHANGE_TZ = "America/New_York"
@@ -69,6 +70,8 @@ class BarStore:
         self.skip_damaged = skip_damaged
         self._skipped: set[Path] = set()
         self._footers: dict[Path, tuple[int, frozenset[str]]] = {}
+        #: Whole partitions kept decoded while held (see ``hold``): path -> (mtime, bars).
+        self._held: dict[Path, tuple[int, Bars]] | None = None
 
     # -- writing -------------------------------------------------------------------------
 
@@ -168,19 +171,24 @@ class BarStore:
         lo = self.bound(start, interval)
         hi = self.bound(end, interval)
         parts = self._each(
-            self._partitions(interval, lo, hi), lambda p: read_partition(p, interval, lo, hi)
+            self._partitions(interval, lo, hi), lambda p: self._read(p, interval, lo, hi)
         )
         wanted = None if symbols is None else set(symbols)
         universe = sorted(set().union(*(p.symbols for p in parts)))
         out_symbols = tuple(universe if wanted is None else (s for s in universe if s in wanted))
-        pieces = [restrict(p, out_symbols) for p in parts]
-        pieces = [p for p in pieces if len(p)]
-        if not pieces:
-            return empty_bars(interval, out_symbols)
-        if len(pieces) == 1:
-            return pieces[0]
-        cols = {f: np.concatenate([getattr(p, f) for p in pieces]) for f in ("code", "ts", *FIELDS)}
-        return Bars(interval, out_symbols, **cols)
+        return gather(interval, [p for p in parts if len(p)], out_symbols)
+
+    def first_key(self, interval: str) -> np.datetime64 | None:
+        """The first day the interval's earliest partition is named for (daily: its year's
+        first day), or None when it has none."""
+        stems = [p.stem for p in (self.root / interval).glob("*.parquet")]
+        if not stems:
+            return None
+        first = min(stems)
+        try:
+            return np.datetime64(f"{first}-01-01" if interval == "1d" else first, "D")
+        except ValueError:
+            return None
 
     def intervals(self) -> list[str]:
         """Intervals that hold at least one partition, in INTERVAL_MINUTES order."""
@@ -235,6 +243,42 @@ class BarStore:
             names = self._each([path], read_symbols)
             cached = self._footers[path] = (stamp, frozenset(names[0] if names else ()))
         return cached[1]
+
+    # -- holding decoded partitions ------------------------------------------------------
+
+    def hold(self) -> None:
+        """Keep every partition a load reads whole decoded, for the loads that follow.
+
+        A warm-up loads the same days of history once per interval and again for each
+        extension; held, each partition is decoded once and later loads slice it. A
+        partition read in part (today's, up to now) is not held. Held rows stay until
+        ``release``; a partition that changes on disk is read again.
+        """
+        if self._held is None:
+            self._held = {}
+
+    def release(self) -> None:
+        """Drop the held partitions (see ``hold``)."""
+        self._held = None
+
+    def _read(
+        self, path: Path, interval: str, lo: np.datetime64 | None, hi: np.datetime64 | None
+    ) -> Bars:
+        """A partition's rows in [lo, hi): sliced from the held partition when held."""
+        if self._held is None:
+            return read_partition(path, interval, lo, hi)
+        stamp = path.stat().st_mtime_ns
+        held = self._held.get(path)
+        if held is None or held[0] != stamp:
+            span = read_span(path)
+            whole = span is None or ((lo is None or lo <= span[0]) and (hi is None or span[1] < hi))
+            if not whole:
+                return read_partition(path, interval, lo, hi)
+            held = self._held[path] = (stamp, read_partition(path, interval, None, None))
+        bars = held[1]
+        a = 0 if lo is None else int(np.searchsorted(bars.ts, lo, "left"))
+        b = len(bars) if hi is None else int(np.searchsorted(bars.ts, hi, "left"))
+        return bars if (a, b) == (0, len(bars)) else bars.take(slice(a, max(a, b)))
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -22,7 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scanner_core.bars import FIELDS, Bars
+from scanner_core.bars import DTYPES as _DTYPES
+from scanner_core.bars import FIELDS, Bars, in_time_order
 from scanner_core.store.errors import StoreError, read_error, write_error
 
 #: Rows per Parquet row group: the unit a load skips or decodes at a time (~3 MiB).
@@ -38,7 +39,6 @@ SCHEMA = pa.schema(
         *((f, pa.float64()) for f in FIELDS),
     ]
 )
-_DTYPES = {"code": np.int32, "ts": "datetime64[ns]", **dict.fromkeys(FIELDS, np.float64)}
 _MAGIC = b"PAR1"
 _DISORDER = (
     "rows are not sorted by (ts, symbol) or repeat a key"
@@ -112,7 +112,7 @@ def read_partition(
             for f in ("ts", *FIELDS):
                 cols[f][at : at + table.num_rows] = table.column(f).to_numpy()
             del table
-        if not _in_order(cols["ts"], cols["code"]):
+        if not in_time_order(cols["ts"], cols["code"]):
             raise Damaged(_DISORDER)
     # Group reads are small and alike; handing their freed blocks back keeps them from
     # adding to the peak of whatever the caller allocates next.
@@ -124,12 +124,6 @@ def read_partition(
     for array in cols.values():
         array.flags.writeable = False
     return Bars(interval, symbols, **cols)
-
-
-def _in_order(ts: np.ndarray, code: np.ndarray) -> bool:
-    """Whether rows are sorted by (ts, code) with no key twice, as every write leaves them."""
-    later = ts[1:] > ts[:-1]
-    return bool(np.all(later | ((ts[1:] == ts[:-1]) & (code[1:] > code[:-1]))))
 
 
 def read_rows(path: Path, interval: str) -> tuple[Bars, tuple[str, ...] | None]:
@@ -156,6 +150,26 @@ def read_ts(path: Path) -> np.ndarray:
     """A partition's ts column."""
     with _reading(path), _open(path) as file:
         return file.read(columns=["ts"], use_threads=False).column("ts").to_numpy()
+
+
+def read_span(path: Path) -> tuple[np.datetime64, np.datetime64] | None:
+    """A partition's first and last ts, from its row groups' statistics (None when a
+    group has none, or the file no rows)."""
+    with _reading(path), _open(path) as file:
+        spans = []
+        for g in range(file.num_row_groups):
+            stats = file.metadata.row_group(g).column(0).statistics
+            if stats is None or not stats.has_min_max:
+                return None
+            spans.append((_stamp(stats.min), _stamp(stats.max)))
+    if not spans:
+        return None
+    return min(s[0] for s in spans), max(s[1] for s in spans)
+
+
+def _stamp(value: object) -> np.datetime64:
+    """A ts statistic as datetime64[ns]."""
+    return np.datetime64(pd.Timestamp(value).to_datetime64(), "ns")
 
 
 def read_row_count(path: Path) -> int:
@@ -264,5 +278,5 @@ def _meets(
     stats = file.metadata.row_group(group).column(0).statistics
     if stats is None or not stats.has_min_max:
         return True
-    first, last = (pd.Timestamp(t).to_datetime64() for t in (stats.min, stats.max))
+    first, last = _stamp(stats.min), _stamp(stats.max)
     return (lo is None or last >= lo) and (hi is None or first < hi)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from attrs import frozen
 
-from scanner_core.bars import FIELDS, Bars
+from scanner_core.bars import DTYPES, FIELDS, Bars
 
 
 @frozen
@@ -113,14 +113,34 @@ def merge(old: Bars, new: Bars) -> tuple[Bars, WriteStats]:
 
 def restrict(part: Bars, symbols: tuple[str, ...]) -> Bars:
     """A partition re-coded to ``symbols`` (sorted), dropping rows of other symbols."""
-    if part.symbols == symbols:
-        return part
+    return gather(part.interval, [part], symbols)
+
+
+def gather(interval: str, parts: Sequence[Bars], symbols: tuple[str, ...]) -> Bars:
+    """Partitions' rows, in order, re-coded to ``symbols`` (sorted) without rows of other
+    symbols: each row copied once, straight into the result."""
+    if len(parts) == 1 and parts[0].symbols == symbols:
+        return parts[0]
     lookup = np.asarray(symbols, dtype=str)
-    names = np.asarray(part.symbols, dtype=str)
-    pos = np.searchsorted(lookup, names).clip(0, max(len(lookup) - 1, 0))
-    hit = lookup[pos] == names if len(lookup) else np.zeros(len(names), bool)
-    remap = np.where(hit, pos, -1).astype(np.int32)
-    code = remap[part.code]
-    keep = code >= 0
-    cols = {f: getattr(part, f)[keep] for f in ("ts", *FIELDS)}
-    return Bars(part.interval, symbols, code[keep], **cols)
+    picks = []
+    for part in parts:
+        if part.symbols == symbols:
+            picks.append((part, part.code, None))
+            continue
+        names = np.asarray(part.symbols, dtype=str)
+        pos = np.searchsorted(lookup, names).clip(0, max(len(lookup) - 1, 0))
+        hit = lookup[pos] == names if len(lookup) else np.zeros(len(names), bool)
+        code = np.where(hit, pos, -1).astype(np.int32)[part.code]
+        keep = code >= 0
+        picks.append((part, code, None if keep.all() else keep))
+    sizes = [len(code) if keep is None else int(keep.sum()) for _, code, keep in picks]
+    starts = np.cumsum([0, *sizes]).tolist()
+    out = {f: np.empty(starts[-1], DTYPES[f]) for f in ("code", "ts", *FIELDS)}
+    for (part, code, keep), a, b in zip(picks, starts[:-1], starts[1:], strict=True):
+        for f in ("code", "ts", *FIELDS):
+            column = code if f == "code" else getattr(part, f)
+            if keep is None:
+                out[f][a:b] = column
+            else:
+                np.compress(keep, column, out=out[f][a:b])
+    return Bars(interval, symbols, **out)

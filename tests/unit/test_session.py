@@ -238,6 +238,47 @@ def test_indicator_added_mid_session_is_warm_for_live_symbols():
     assert read.values[0] == full_history_value(bars, "A", RSI, T0 + 20 * MINUTE)
 
 
+def test_indicators_registered_together_read_the_store_once_and_warm_as_one_by_one():
+    bars = make_bars(["A", "B"], 40, seed=9)
+    store = RecordingStore(bars)
+    s = SessionData(store)
+    s.set_time(T0 + 30 * MINUTE)
+    s.add_symbols(["A", "B"])
+    before = len(store.queries)
+    for config in CONFIGS:
+        s.add_indicator(None, config)
+    assert len(store.queries) == before  # nothing read until something needs them
+    for config in CONFIGS:
+        values = s.indicator(config)
+        one = SessionData(RecordingStore(bars))
+        one.set_time(T0 + 30 * MINUTE)
+        one.add_symbols(["A", "B"])
+        one.add_indicator(None, config)
+        np.testing.assert_array_equal(values.values, one.indicator(config).values)
+    # one warm-up pass (a load, and its extension for symbols short of history), where
+    # one pass per indicator would make at least one load each
+    assert 1 <= len(store.queries) - before < len(CONFIGS)
+
+
+def test_warm_up_looks_no_further_back_than_the_store_reaches():
+    bars = make_bars(["A", "B"], 10, seed=10)
+    store = RecordingStore(bars)
+    s = SessionData(store)
+    s.set_time(T0 + 10 * MINUTE)
+    s.add_indicator(None, IndicatorConfig("sma", 200, "1m"))  # far more than is stored
+    s.add_symbols(["A", "B"])
+    assert len(store.queries) == 1  # no longer windows: the store has no older day
+    older = make_bars(["A"], 5, seed=11, start=T0 - np.timedelta64(1, "D"))
+    store.write(older)
+    s.add_symbols(["C"])
+    s.add_symbol("A")
+    fresh = SessionData(store)
+    fresh.set_time(T0 + 10 * MINUTE)
+    fresh.add_indicator(None, IndicatorConfig("sma", 200, "1m"))
+    fresh.add_symbols(["A", "B"])
+    assert len(fresh.history("A", "1m")) == 15  # the older day is found by a longer window
+
+
 def test_scanner_history_requirement_is_loaded():
     bars = make_bars(["A"], 30, seed=9)
     store = RecordingStore(bars)

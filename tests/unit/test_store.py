@@ -294,3 +294,42 @@ def test_a_new_store_names_its_days_as_the_calendar_of_its_first_import(tmp_path
     reopened = BarStore(tmp_path / "store")
     assert reopened.tz == "Asia/Tokyo"
     assert reopened.day_symbols("1m", dt.date(2024, 3, 4)) == {"7203"}
+
+
+def test_held_partitions_are_decoded_once_and_loads_from_them_equal_fresh_ones(
+    tmp_path, monkeypatch
+):
+    store = BarStore(tmp_path)
+    days = [minute_bars(("A", "B", "C"), d, 30, seed=i) for i, d in enumerate(DAYS)]
+    for day in days:
+        store.write(day)
+    lo, hi = days[1].ts[0], days[2].ts[45]  # day 3 is read in part (not held), then whole
+    queries = [(["A", "C"], lo, hi), (["C"], None, hi), (None, None, None), (["B"], lo, None)]
+    fresh = [BarStore(tmp_path).load("1m", *q) for q in queries]
+    decoded = []
+    original = partition.read_partition
+    monkeypatch.setattr(
+        "scanner_core.store.barstore.read_partition",
+        lambda path, interval, lo, hi: (
+            decoded.append((path.stem, lo is None and hi is None))
+            or original(path, interval, lo, hi)
+        ),
+    )
+    store.hold()
+    for query, want in zip(queries, fresh, strict=True):
+        got = store.load("1m", *query)
+        assert got.symbols == want.symbols
+        for f in ("code", "ts", *FIELDS):
+            np.testing.assert_array_equal(getattr(got, f), getattr(want, f))
+    # each day decoded whole once (day 3 first read in part, twice, as it was cut)
+    assert sorted(day for day, whole in decoded if whole) == sorted(DAYS)
+    assert decoded.count((DAYS[2], False)) == 2
+    store.write(minute_bars(("D",), DAYS[0], 5))  # a changed partition is read again
+    assert "D" in store.load("1m").symbols
+    store.release()
+    decoded.clear()
+    store.load("1m", ["A"])
+    assert sorted(decoded) == [(day, True) for day in DAYS]
+
+
+DAYS = ("2019-02-11", "2019-02-12", "2019-02-13")
