@@ -19,12 +19,12 @@ from attrs import frozen
 from packaging.requirements import InvalidRequirement, Requirement
 
 from scanner_core import hookspecs
-from scanner_core.config import ConfigError
+from scanner_core.config_errors import ConfigError
 from scanner_core.extensions import allowed, register_builtins
-from scanner_core.scanner import BaseScanner
 
 if TYPE_CHECKING:
     from scanner_core.config import ScannerConfig
+    from scanner_core.scanner import BaseScanner
 
 #: The entry-point group a scanner distribution announces itself in.
 ENTRY_POINT_GROUP = "scanner_core.scanners"
@@ -59,7 +59,15 @@ class ScannerPluginManager(pluggy.PluginManager):
         return super().parse_hookimpl_opts(plugin, name)
 
 
+def _base() -> type[BaseScanner]:
+    """BaseScanner, imported when first needed: listing plugins needs no numpy or pandas."""
+    from scanner_core.scanner import BaseScanner
+
+    return BaseScanner
+
+
 def _is_scanner(plugin: object) -> bool:
+    BaseScanner = _base()
     if isinstance(plugin, type):
         return issubclass(plugin, BaseScanner)
     return isinstance(plugin, BaseScanner)
@@ -288,7 +296,7 @@ def _class_from_file(path: Path, class_name: str | None) -> type[BaseScanner]:
         obj
         for obj in vars(module).values()
         if isinstance(obj, type)
-        and issubclass(obj, BaseScanner)
+        and issubclass(obj, _base())
         and obj.__module__ == module_name
         and not inspect.isabstract(obj)
     ]
@@ -318,7 +326,7 @@ def validate_scanner_class(obj: object) -> None:
     """Raise PluginError unless ``obj`` is a concrete BaseScanner subclass whose lifecycle
     methods can be called with a context (and, under SCANNER_STRICT_PLUGINS=1, no method
     looks like a misspelled one)."""
-    if not (isinstance(obj, type) and issubclass(obj, BaseScanner)):
+    if not (isinstance(obj, type) and issubclass(obj, _base())):
         raise PluginError(f"{obj!r} is not a BaseScanner subclass")
     if inspect.isabstract(obj):
         missing = ", ".join(sorted(obj.__abstractmethods__))
@@ -353,7 +361,7 @@ def lifecycle_typos(cls: type[BaseScanner]) -> list[str]:
 
 
 def _own_public_methods(cls: type[BaseScanner]) -> list[str]:
-    base = set(dir(BaseScanner))
+    base = set(dir(_base()))
     return sorted(
         name
         for name in dir(cls)
