@@ -11,6 +11,7 @@ from attrs import define, field
 from scanner_core import shutdown
 from scanner_core.bars import INTERVAL_MINUTES
 from scanner_core.calendar import TimeManager
+from scanner_core.clock import SessionClock
 from scanner_core.config import SessionConfig
 from scanner_core.coverage import Coverage, base_interval
 from scanner_core.feed import DayFeed
@@ -75,11 +76,15 @@ class SessionCoordinator:
                 " (import bars with `scanner data import PATH --store DIR`)"
             )
         self.config = config
-        self.time_manager = TimeManager(config.calendar, mode="backtest")
+        #: The session's one clock: the calendar, the session and the manager read it.
+        self.clock = SessionClock()
+        self.time_manager = TimeManager(config.calendar, mode="backtest", clock=self.clock)
         self.store = BarStore(config.data.store, skip_damaged=skip_damaged)
         #: The session's finest interval: the config's, else the store's finest.
         self.base = base_interval(config, self.store)
-        self.session = SessionData(self.store, calendar=self.time_manager, base_interval=self.base)
+        self.session = SessionData(
+            self.store, calendar=self.time_manager, base_interval=self.base, clock=self.clock
+        )
         self.coverage = Coverage(config, self.store, self.time_manager, self.base)
         self.recorder = SessionRecorder()
         self.manager = ScannerManager(
@@ -98,7 +103,6 @@ class SessionCoordinator:
         self.manager.pm.register(self.recorder, name="session-recorder")
         self.summary = RunSummary()
         self._feed: DayFeed | None = None
-        self._now: dt.datetime | None = None
         self._found_today: list[str] = []
         self._universe: set[str] = set()
         #: Symbols a scan may add: any the store has bars for, not only the universe.
@@ -130,7 +134,7 @@ class SessionCoordinator:
             log.warning("[SESSION] %s: the scans done so far are kept", stop)
         finally:
             if days:
-                self.manager.teardown_all(self._now)
+                self.manager.teardown_all(self.time_manager.now())
         self.summary.days = ran
         self.summary.scans = len(self.manager.history.records)
         self.summary.added = dict(self.recorder.added)
@@ -161,7 +165,7 @@ class SessionCoordinator:
             if scanner.enabled and history:
                 self.session.add_requirements({"history": dict(history)})
         self.session.add_symbols(self.config.symbols)
-        self.manager.setup_all(self._now)
+        self.manager.setup_all(self.time_manager.now())
 
     def _run_day(self, day: dt.date) -> None:
         tm = self.time_manager
@@ -218,10 +222,7 @@ class SessionCoordinator:
         self._set_time(moment)
 
     def _set_time(self, moment: dt.datetime) -> None:
-        if self._now is None or moment > self._now:
-            self._now = moment
-            self.time_manager.set_time(moment)
-            self.session.set_time(moment)
+        self.clock.advance(moment)
 
     def _close_day(self, day: dt.date) -> None:
         """Hand on the day's daily bars at the close, by the rule: the stored daily bar,
