@@ -263,10 +263,9 @@ class ScannerManager:
     def execute_pre_session_scans(self, now: datetime | None = None) -> dict[str, ScanResult]:
         """Run every scanner configured with pre_session = true, once."""
         results = {}
-        for name, loaded in list(self._loaded.items()):
-            if loaded.config.pre_session:
-                log.info("Pre-session scan: %s", name, extra={"scanner": name})
-                results[name] = self._execute_scan(name, now)
+        for name in self.pre_session_scanners():
+            log.info("Pre-session scan: %s", name, extra={"scanner": name})
+            results[name] = self._execute_scan(name, now)
         return results
 
     def execute_scheduled_scans(self, now: datetime, due: Due) -> dict[str, ScanResult]:
@@ -329,6 +328,14 @@ class ScannerManager:
             self._running[name] = scan
             started.append(name)
         return started
+
+    def pre_session_scanners(self) -> list[str]:
+        """The scanners taking part that scan once before the session opens."""
+        return [name for name, loaded in self._loaded.items() if loaded.config.pre_session]
+
+    def turn_limit(self, name: str) -> float | None:
+        """The longest one scan turn of `name` can take; None when it has no time limit."""
+        return self._turn_limit(self._loaded[name].config) if name in self._loaded else None
 
     @property
     def running(self) -> list[str]:
