@@ -31,6 +31,11 @@ def as_utc64(moment: object) -> np.datetime64:
     return stamp.to_datetime64().astype("datetime64[ns]")
 
 
+def from_utc64(stamp: np.datetime64) -> dt.datetime:
+    """A naive UTC datetime64 as a tz-aware UTC datetime."""
+    return pd.Timestamp(stamp).tz_localize("UTC").to_pydatetime()
+
+
 class SessionClock:
     """The session's "now": unset until the loop first sets it, then only moving forward."""
 
@@ -54,7 +59,7 @@ class SessionClock:
         if self.now64 is not None and now64 <= self.now64:
             return False
         self.now64 = now64
-        self._now = pd.Timestamp(now64).tz_localize("UTC").to_pydatetime()
+        self._now = from_utc64(now64)
         return True
 
 

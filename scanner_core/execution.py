@@ -257,6 +257,7 @@ def start_forked(
         _child_main(fn, context, write_fd)
     gc.unfreeze()
     os.close(write_fd)
+    _running_pids.add(pid)
     # Set here too: the parent may signal the group before the child has set it.
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)
@@ -317,6 +318,10 @@ def _collect(pid: int, read_fd: int, deadline: float) -> tuple[bytes, bool]:
             return b"".join(chunks), True
 
 
+# Scans forked and not yet ended: a live session runs several at once, and ending one
+# must not take the others for orphans that escaped it.
+_running_pids: set[int] = set()
+
 # Wait statuses of children reaped early where os.waitid cannot leave them unreaped.
 _reaped: dict[int, int] = {}
 
@@ -347,8 +352,9 @@ def _end_scan(pid: int, grace: float, known: set[int] | None) -> int:
     reaper.signal_group(pid, signal.SIGTERM)
     status = _reap_child(pid, grace)
     reaper.end_group(pid, grace)
+    _running_pids.discard(pid)
     if known is not None:
-        reaper.kill_new_children(known | {pid}, grace)
+        reaper.kill_new_children(known | {pid} | _running_pids, grace)
     return status
 
 

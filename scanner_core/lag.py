@@ -1,6 +1,6 @@
 """Lag detection: when a live session falls behind its feed, scheduled scans pause.
 
-The loop reports after each step how far (in market seconds) the feed is ahead of what
+The loop reports after each step how far (in real seconds) the feed is ahead of what
 the session has processed. Beyond `max_lag_seconds` scheduled scans pause, so the
 session spends its time on ingestion; once the lag is back under half the threshold
 they resume. Pauses, resumes, the scan turns held back and the largest lag are counted

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from attrs import define, field
@@ -39,6 +41,8 @@ log = logging.getLogger("scanner.session")
 #: How long a live loop waits for scans still running after a day's close, at most
 #: their turn limits; a scan with no limit is waited for this long.
 DAY_END_WAIT_SECONDS = 60.0
+#: The longest a live loop waits without looking after its scans, lag and metrics.
+IDLE_TICK_SECONDS = 0.2
 
 
 @define
@@ -77,7 +81,7 @@ class SessionLoop:
         config_file: str = "<config>",
         plugin_manager: ScannerPluginManager | None = None,
         skip_damaged: bool = False,
-        max_lag_seconds: float = 60.0,
+        max_lag_seconds: float = 10.0,
     ) -> None:
         if config.start_date is None or config.end_date is None:
             raise ValueError("a session needs start_date and end_date")
@@ -100,7 +104,7 @@ class SessionLoop:
             self.store, calendar=self.time_manager, base_interval=self.base, clock=self.clock
         )
         self.coverage = Coverage(config, self.store, self.time_manager, self.base)
-        self.recorder = SessionRecorder()
+        self.recorder = SessionRecorder(order=[c.name for c in config.scanners])
         self.manager = ScannerManager(
             config.scanners,
             self._on_symbols,
@@ -120,6 +124,9 @@ class SessionLoop:
         self.lag = LagWatch(max_lag_seconds)
         #: Bars the session ingested from the feed (intraday and daily).
         self.bars_processed = 0
+        #: Called between the steps of a live session and while it waits (the metrics
+        #: endpoint answers its scrapes so, without a thread of its own).
+        self.tickers: list[Callable[[], None]] = []
         self._found_today: list[str] = []
         self._universe: set[str] = set()
         #: Symbols a scan may add: any the store has bars for, not only the universe.
@@ -274,13 +281,20 @@ class SessionLoop:
 
     def _idle(self, seconds: float) -> None:
         """A live feed's wait: look after running scans meanwhile, hand on their results."""
-        self.manager.wait(seconds)
-        self._service()
+        end = time.monotonic() + seconds
+        while True:
+            self.manager.wait(min(end - time.monotonic(), IDLE_TICK_SECONDS))
+            self._service()
+            if time.monotonic() >= end:
+                return
 
     def _service(self) -> None:
         """Between steps: hand on finished scans (their symbols join now), watch the lag."""
         self.manager.drain()
-        self.lag.observe(self.feed.behind(self.time_manager.now()), self.time_manager.now())
+        now = self.time_manager.now()
+        self.lag.observe(self.feed.behind(now), now)
+        for tick in self.tickers:
+            tick()
 
     def _finish_running(self) -> None:
         """After the close nothing more arrives: let the day's running scans finish."""

@@ -24,6 +24,7 @@ from attrs import define, field
 from scanner_core.bars import Bars
 from scanner_core.calendar import TimeManager
 from scanner_core.sources import BarSource
+from scanner_core.store import concat
 
 #: The entry-point group feeds announce themselves in.
 FEED_GROUP = "scanner_core.feeds"
@@ -87,10 +88,19 @@ class Feed(Protocol):
         """The day's daily bars of these symbols, at its close."""
 
     def behind(self, processed: dt.datetime) -> float:
-        """Market seconds the feed is ahead of `processed` (its lag); 0 when it is not."""
+        """Real seconds the feed is ahead of `processed` (its lag); 0 when it is not."""
 
     def close(self) -> None:
         """Release what the feed holds (connections, files)."""
+
+
+def joined(parts: list[Bars]) -> Bars:
+    """Parts of one interval (one cross-section from several messages or reads) as one
+    Bars sorted by (ts, code), as the session takes them."""
+    if len(parts) == 1:
+        return parts[0]
+    out = concat(parts)
+    return out.take(np.lexsort((out.code, out.ts)))
 
 
 class FeedError(Exception):

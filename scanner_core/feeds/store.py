@@ -65,7 +65,9 @@ class StoreFeed:
 
     def daily(self, day: dt.date, symbols: list[str]) -> Bars:
         """The stored daily bar, else one built from the symbol-day's finest bars."""
-        return self.setup.source.load("1d", symbols, day, day + dt.timedelta(days=1))
+        bars = self.setup.source.load("1d", symbols, day, day + dt.timedelta(days=1))
+        self.stats.bars_received += len(bars)
+        return bars
 
     def behind(self, processed: dt.datetime) -> float:
         """A store never runs ahead of its reader."""
