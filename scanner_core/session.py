@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars, empty_bars, finer, in_time_order
+from scanner_core.clock import SessionClock
 from scanner_core.indicators import (
     Bar,
     IndicatorConfig,
@@ -149,6 +150,7 @@ class SessionData:
         capacity: int | None = None,
         symbol_capacity: int = 64,
         base_interval: str | None = None,
+        clock: SessionClock | None = None,
     ) -> None:
         self.calendar = calendar or default_sessions()
         self.tz = tz or str(self.calendar.tz)
@@ -176,9 +178,12 @@ class SessionData:
         #: together before anything reads or advances them, so registering several
         #: indicators in a row reads the store's history once, not once each.
         self._cold: list[Kernel] = []
+        #: The clock tick whose loads hold their whole partitions decoded (None: none held).
+        self._held_at: np.datetime64 | None = None
         #: Per scanner name, the indicators it declared: all a view for it may read.
         self.declared: dict[str, frozenset[IndicatorConfig]] = {}
-        self._now: np.datetime64 | None = None
+        #: The session's one clock, shared with the loop and the calendar that move it.
+        self.clock = clock if clock is not None else SessionClock()
         #: The latest session end ``advance`` was given: bars starting before it close by it.
         self._session_end: np.datetime64 | None = None
         self._days = _LocalDays(self.tz)
@@ -394,15 +399,21 @@ class SessionData:
             self._stamp = (self._now, pd.Timestamp(self._now).tz_localize("UTC"))
         return self._stamp[1]
 
+    @property
+    def _now(self) -> np.datetime64 | None:
+        return self.clock.now64
+
     def set_time(self, when: object) -> None:
         """Move the clock forward (e.g. to pre-market); naive times are UTC."""
-        stamp = pd.Timestamp(when)
-        stamp = stamp.tz_convert("UTC").tz_localize(None) if stamp.tz is not None else stamp
-        now = stamp.to_datetime64().astype("datetime64[ns]")
-        if self._now is None or now > self._now:
-            self._now = now
+        self.clock.advance(when)
+        self._drop_held()
+
+    def _drop_held(self) -> None:
+        """Drop the partitions held for the warm-ups of an earlier clock tick (whoever
+        moved the clock): they are not read again."""
+        if self._held_at is not None and self._held_at != self._now:
+            self._held_at = None
             if self.store is not None:
-                # what the last clock tick's warm-ups read whole is not read again
                 self.store.release()
 
     def _close_time(self, interval: str, ts: np.datetime64) -> np.datetime64:
@@ -458,6 +469,7 @@ class SessionData:
         (the 15:30 bucket of an hourly grid closes at 16:00).
         """
         self._warm_cold()
+        self._drop_held()
         ts = np.datetime64(ts, "ns")
         frame = self._frame(interval)
         if INTERVAL_MINUTES[interval]:
@@ -666,7 +678,9 @@ class SessionData:
             return empty_bars(interval, tuple(symbols))
         # the warm-ups and reads of one clock tick read the same days of history: each
         # stored day is decoded once for all of them (released when the clock moves)
+        self._drop_held()
         self.store.hold()
+        self._held_at = self._now
         start = history_start(pd.Timestamp(self._now), interval, need, self.calendar, self.tz)
         until = None if interval == "1d" else self._now
         return self.store.load(interval, list(symbols), start, end, rows_until=until)
