@@ -69,6 +69,12 @@ def _merged(universe: tuple[str, ...], *parts: Screen, **changes: Any) -> Screen
     return Screen(universe, values=values, children=children, **changes)
 
 
+def _named(screen: Screen, name: str, values: dict[str, np.ndarray]) -> Screen:
+    """The screen as one child of a composition: its values, and its verdict under ``name``."""
+    children = {**screen.children, name: screen.passed}
+    return Screen(screen.universe, screen.passed, screen.score, values, {}, screen.tier, children)
+
+
 def _tier(screen: Screen) -> np.ndarray:
     return np.zeros(len(screen.universe), np.int64) if screen.tier is None else screen.tier
 
@@ -85,8 +91,7 @@ class Leaf(Node):
     def evaluate(self, screens: Mapping[str, Screen], now: dt.datetime) -> Screen:
         own = screens[self.name]
         values = {f"{self.name}.{key}": array for key, array in own.values.items()}
-        children = {**own.children, self.name: own.passed}
-        return Screen(own.universe, own.passed, own.score, values, {}, own.tier, children)
+        return _named(own, self.name, values)
 
     def text(self) -> str:
         return self.name if self.name.isidentifier() else repr(self.name)
@@ -104,10 +109,7 @@ class Named(Node):
 
     def evaluate(self, screens: Mapping[str, Screen], now: dt.datetime) -> Screen:
         inner = self.node.evaluate(screens, now)
-        children = {**inner.children, self.name: inner.passed}
-        return Screen(
-            inner.universe, inner.passed, inner.score, inner.values, {}, inner.tier, children
-        )
+        return _named(inner, self.name, inner.values)
 
     def text(self) -> str:
         return self.name if self.name.isidentifier() else repr(self.name)
