@@ -436,6 +436,8 @@ def check_scanners(
             problems.extend(f"{where}: {typo}" for typo in lifecycle_typos(info.scanner_class))
             if built is not None:
                 built.append((index, cfg, scanner))
+    # A bad child entry is reported once, however many compositions name it.
+    problems = list(dict.fromkeys(problems))
     return problems + [f"{file}: {p}" for p in check_requirements(required)]
 
 

@@ -171,20 +171,30 @@ def test_two_scanners_of_one_name_are_kept_apart(store):
     assert found(both, ctx) == ["A", "B"]
 
 
-def test_a_forked_composite_finds_what_one_in_process_finds(store):
-    ctx = context(store, ["A", "B", "C", "D"])
-    a = table("a", {"A": 3.0, "B": 2.0, "C": 1.0})
-    b = table("b", {"B": 1.0, "C": 4.0, "D": 2.0})
-    for composite in (a & b, a | b, top(a >> b, 1), a.then(b, within="15m")):
-        results = []
-        for timeout in (None, 10.0):
-            outcome = run_scan(composite.screens, ctx, timeout)
-            assert outcome.isolated is (timeout is not None)
-            settled, _ = settle(composite, outcome, ctx)
-            results.append(settled.value.result())
-        forked, inline = results[1], results[0]
-        assert forked.symbols == inline.symbols, composite.expression
-        assert repr(forked.metadata) == repr(inline.metadata)
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    universe=universes,
+    a_scores=scores,
+    b_scores=scores,
+    text=st.sampled_from(["a & b", "a | b", "top(a >> b, 1)", "a.then(b, within='15m')"]),
+)
+def test_a_forked_composite_finds_what_one_in_process_finds(
+    store, universe, a_scores, b_scores, text
+):
+    ctx = context(store, universe)
+    children = {"a": table("a", a_scores), "b": table("b", b_scores)}
+    results = []
+    for timeout in (None, 10.0):
+        composite = Composite.from_expression(text, children)
+        outcome = run_scan(composite.screens, ctx, timeout)
+        assert outcome.isolated is (timeout is not None) and outcome.error is None
+        settled, _ = settle(composite, outcome, ctx)
+        results.append(settled.value.result())
+    inline, forked = results
+    assert forked.symbols == inline.symbols
+    assert repr(forked.metadata) == repr(inline.metadata)
 
 
 def test_a_screen_of_the_wrong_length_is_refused():

@@ -12,7 +12,7 @@ from scanner_core import ScanContext, ScanResult, hookimpl
 from scanner_core.compose import running_configs
 from scanner_core.config import ScannerConfig, SymbolRequirements
 from scanner_core.manager import ScannerManager
-from scanner_core.plugins import ScannerPluginManager
+from scanner_core.plugins import ScannerPluginManager, check_scanners
 from scanner_core.session import SessionData
 from scanner_core.store import BarStore
 
@@ -171,3 +171,17 @@ def test_the_entries_a_composition_names_run_even_when_disabled_on_their_own():
     running = running_configs(configs)
     assert [c.name for c in running] == ["best", "a", "b", "gap"]
     assert running[1].symbol_requirements.history == {"1d": 30}
+
+
+def test_scanner_check_names_a_missing_child_and_a_child_setting_by_its_path():
+    configs = [
+        ScannerConfig(module="gap", enabled=False, config={"min_gap_pct": -1.0}),
+        ScannerConfig(name="x", compose="nosuchscanner & momentum"),
+        ScannerConfig(name="y", compose="gap | momentum"),
+        ScannerConfig(name="z", compose="gap & momentum"),
+    ]
+    problems = check_scanners(configs, file="s.toml")
+    assert problems[0].startswith("s.toml: scanners[1] (x): scanner nosuchscanner")
+    assert "no installed scanner plugin named 'nosuchscanner'" in problems[0]
+    assert problems[1].startswith("s.toml: scanners[0].config.min_gap_pct: got -1.0")
+    assert len(problems) == 2  # the bad setting once, though two compositions use it
