@@ -107,7 +107,7 @@ class Composite(BaseScanner):
         )
 
     def setup(self, context: ScanContext) -> bool:
-        """Set up every child; the composite opts out when one does."""
+        """Set up every child; a child that opts out fails the setup, naming it."""
         for name in self.leaf_names:
             if self.children[name].setup(self.child_context(context, name)) is False:
                 raise RuntimeError(f"child {name}: setup returned False")
