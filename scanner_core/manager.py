@@ -6,18 +6,17 @@ commands), from the plugins of the ``scanner_core.plugins`` group and any regist
 with the manager's plugin manager; observers run in the session's process and get a copy
 of each result, so none can change what a scanner returned.
 
-Threads in live mode
---------------------
-`submit_scheduled_scans` runs each due scan on a worker thread, so bar ingestion never
-waits for a scan; with a `timeout_seconds` the worker forks the scan into a child it can
-kill (see scanner_core.execution). A worker only *runs* the scan: it touches neither the
-session nor the manager's bookkeeping. Its raw outcome goes into a queue, and `drain()`
-does everything else (checking the result, limits, hooks, adding symbols through the
-callback, history, disabling), on the thread that calls it. The coordinator calls
-`submit_scheduled_scans` and `drain` from its session thread, so the session is only
-ever changed from that one thread. A scan still reads the session while bars arrive:
-in-process (no timeout) it reads the live arrays, forked it reads them as they were at
-the fork.
+Live mode
+---------
+`submit_scheduled_scans` forks each due scan (its whole turn, retries included) into a
+child and returns at once, so bar ingestion never waits for a scan; the session's
+process never starts a thread, so no fork happens while other threads are alive. The
+child only *runs* the scan: it touches neither the session nor the manager's
+bookkeeping, and whatever it changes stays in it. `drain()` reads the finished
+children's pipes and does everything else (checking the result, limits, hooks, adding
+symbols through the callback, history, disabling) in the session's process; `wait()`
+blocks until a child has something to say or a timeout passes, so a loop can wait on
+its feed and its scans at once. A forked scan reads the session as it was at the fork.
 
 Plugin failures
 ---------------
@@ -40,10 +39,9 @@ from __future__ import annotations
 
 import copy
 import logging
-import queue
+import select
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,7 +50,7 @@ import attrs
 
 from scanner_core import shutdown
 from scanner_core.compose import build_composite, composes, composite_info, scan_function, settle
-from scanner_core.execution import TIMEOUT, ScanOutcome, run_scan
+from scanner_core.execution import TIMEOUT, ForkedScan, ScanOutcome, run_scan, start_forked
 from scanner_core.extensions import (
     ExtensionInfo,
     allowed,
@@ -105,15 +103,6 @@ class _Loaded:
     context: ScanContext
 
 
-@attrs.frozen
-class _Finished:
-    """A scan a worker thread ran, waiting for drain() on the session thread."""
-
-    name: str
-    context: ScanContext
-    outcome: ScanOutcome
-
-
 def _raised(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -135,6 +124,17 @@ def _policy(cfg: ScannerConfig) -> RetryPolicy:
     return RetryPolicy(
         max_retries=cfg.max_retries, max_consecutive_failures=cfg.max_consecutive_failures
     )
+
+
+def _turn_outcome(outcome: ScanOutcome) -> ScanOutcome:
+    """The outcome of a turn run in a child: the one the turn returned, or the child's."""
+    if outcome.error is None and isinstance(outcome.value, ScanOutcome):
+        return outcome.value
+    return outcome
+
+
+#: How often a waiting session looks at children that closed their pipe but still run.
+_TICK_SECONDS = 0.01
 
 
 def _no_wait(seconds: float) -> None:
@@ -198,12 +198,8 @@ class ScannerManager:
             {c.name: Policy(c.min_minutes_in_session, c.cooldown_minutes) for c in self.configs}
         )
         self._records: list[EntryPointRecord] | None = None
-        self._pool: ThreadPoolExecutor | None = None
-        self._in_flight: dict[str, Future[None]] = {}
-        # Scanners whose live scan has not queued its result yet; set.add and set.discard
-        # are atomic, the session thread adds and the worker discards.
-        self._running: set[str] = set()
-        self._finished: queue.SimpleQueue[_Finished] = queue.SimpleQueue()
+        #: Live scans running in forked children, by scanner name.
+        self._running: dict[str, ForkedScan] = {}
 
     @property
     def scanner_names(self) -> list[str]:
@@ -293,10 +289,9 @@ class ScannerManager:
     def execute_pre_session_scans(self, now: datetime | None = None) -> dict[str, ScanResult]:
         """Run every scanner configured with pre_session = true, once."""
         results = {}
-        for name, loaded in list(self._loaded.items()):
-            if loaded.config.pre_session:
-                log.info("Pre-session scan: %s", name, extra={"scanner": name})
-                results[name] = self._execute_scan(name, now)
+        for name in self.pre_session_scanners():
+            log.info("Pre-session scan: %s", name, extra={"scanner": name})
+            results[name] = self._execute_scan(name, now)
         return results
 
     def execute_scheduled_scans(self, now: datetime, due: Due) -> dict[str, ScanResult]:
@@ -305,9 +300,8 @@ class ScannerManager:
 
     def teardown_all(self, now: datetime | None = None) -> None:
         """Finish running scans, call teardown() on each scanner and unregister it."""
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            self._stop_workers(pool)
+        if self._running:
+            self._stop_running()
         for name in list(self._loaded):
             self._teardown(name, now)
 
@@ -337,7 +331,7 @@ class ScannerManager:
     # Live mode
 
     def submit_scheduled_scans(self, now: datetime, due: Due) -> list[str]:
-        """Start the due scans on worker threads and return at once; the names started.
+        """Fork the due scans and return at once; the names started.
 
         A scanner whose previous scan is still running is skipped this turn, counted in
         the history (skipped=True) and logged. Results are handed on by drain().
@@ -348,28 +342,69 @@ class ScannerManager:
                 self._skip(name, now)
                 continue
             context = self._context(name, now)
-            self._running.add(name)
-            self._in_flight[name] = self._workers().submit(
-                self._run_in_worker, name, self._scan_turn(name), context
+            limit = self._turn_limit(self._loaded[name].config)
+            # The child runs the whole turn; each attempt's own limit is enforced inside
+            # it, this one only guards against a turn that overruns them all.
+            scan = start_forked(
+                self._scan_turn(name), context, None if limit is None else limit + 1.0
             )
+            if isinstance(scan, ScanOutcome):  # the fork itself failed
+                self._complete(name, context, scan)
+                continue
+            self._running[name] = scan
             started.append(name)
         return started
 
+    def pre_session_scanners(self) -> list[str]:
+        """The scanners taking part that scan once before the session opens."""
+        return [name for name, loaded in self._loaded.items() if loaded.config.pre_session]
+
+    def turn_limit(self, name: str) -> float | None:
+        """The longest one scan turn of `name` can take; None when it has no time limit."""
+        return self._turn_limit(self._loaded[name].config) if name in self._loaded else None
+
+    @property
+    def running(self) -> list[str]:
+        """Scanners whose live scan is still running."""
+        return list(self._running)
+
     def drain(self) -> list[tuple[str, ScanResult]]:
-        """Hand on the results of finished live scans, on the calling (session) thread."""
+        """Hand on the results of finished live scans, in the session's process."""
         results = []
-        while True:
-            try:
-                done = self._finished.get_nowait()
-            except queue.Empty:
-                return results
-            if done.name in self._loaded:
-                results.append((done.name, self._complete(done.name, done.context, done.outcome)))
+        for name, scan in list(self._running.items()):
+            if scan.poll():
+                outcome = scan.finish()
+            elif scan.overdue():
+                outcome = scan.finish(exited=False)
+            else:
+                continue
+            del self._running[name]
+            if name in self._loaded:
+                result = self._complete(name, scan.context, _turn_outcome(outcome))
+                results.append((name, result))
+        return results
+
+    def wait(self, timeout: float) -> None:
+        """Block until a live scan has something to hand on, or `timeout` seconds passed."""
+        fds = [s.fd for s in self._running.values() if s.poll() is False and s.reading]
+        if len(fds) < len(self._running):
+            # A child closed its pipe or exited: only a short wait for it to be reaped.
+            timeout = min(timeout, _TICK_SECONDS)
+        if timeout > 0:
+            if fds:
+                select.select(fds, [], [], timeout)
+            else:
+                time.sleep(timeout)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until no live scan is running; False if some still run after `timeout` s."""
-        running = [f for f in self._in_flight.values() if not f.done()]
-        return not wait(running, timeout).not_done
+        end = None if timeout is None else time.monotonic() + timeout
+        while any(not (s.poll() or s.overdue()) for s in self._running.values()):
+            left = _TICK_SECONDS if end is None else end - time.monotonic()
+            if left <= 0:
+                return False
+            self.wait(min(left, _TICK_SECONDS))
+        return True
 
     # One scan
 
@@ -392,19 +427,6 @@ class ScannerManager:
             return run_with_retries(attempt, policy, scanner=name, sleep=self._sleep)
 
         return turn
-
-    def _run_in_worker(
-        self, name: str, turn: Callable[[ScanContext], ScanOutcome], context: ScanContext
-    ) -> None:
-        # Queued before the future completes, so drain() after wait_idle() sees every result.
-        try:
-            outcome = turn(context)
-        except Exception as exc:  # e.g. a failing sleep; the turn must still be recorded
-            outcome = ScanOutcome(error=f"{type(exc).__name__}: {exc}")
-        # No longer running before its result can be drained, so the next turn after a
-        # drain() never sees it as still running.
-        self._running.discard(name)
-        self._finished.put(_Finished(name, context, outcome))
 
     def _complete(self, name: str, context: ScanContext, outcome: ScanOutcome) -> ScanResult:
         """Check a scan's outcome, log it, hand on its symbols, record it; disable if due."""
@@ -520,34 +542,23 @@ class ScannerManager:
         is_due = due if callable(due) else due.__contains__
         return [name for name in list(self._loaded) if is_due(name)]
 
-    # Workers
+    # Live scans at shutdown
 
-    def _workers(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            # One worker per scanner: a slow scanner never delays another one's turn.
-            self._pool = ThreadPoolExecutor(
-                max_workers=max(1, len(self._loaded)), thread_name_prefix="scanner-scan"
-            )
-        return self._pool
-
-    def _stop_workers(self, pool: ThreadPoolExecutor) -> None:
+    def _stop_running(self) -> None:
         """Wait for running scans as long as their turns may last, hand on their results."""
-        # tuple() copies the set in one step: workers discard from it while we look.
         limits = [
-            self._turn_limit(self._loaded[n].config)
-            for n in tuple(self._running)
-            if n in self._loaded
+            self._turn_limit(self._loaded[n].config) for n in self._running if n in self._loaded
         ]
         if not self.wait_idle(None if None in limits else max(limits, default=0.0) + 1.0):
-            still = sorted(tuple(self._running))
+            still = sorted(self._running)
             log.warning(
                 "Scans still running at shutdown, results dropped: %s",
                 ", ".join(still),
                 extra={"event": "shutdown", "scanners": still},
             )
         self.drain()
-        pool.shutdown(wait=False, cancel_futures=True)
-        self._in_flight.clear()
+        for scan in self._running.values():
+            scan.stop()
         self._running.clear()
 
     @staticmethod
