@@ -30,8 +30,7 @@ def why_records(scanner: str, result: ScanResult, context: ScanContext) -> dict[
     values = meta.get("values") if isinstance(meta.get("values"), Mapping) else {}
     children = meta.get("children") if isinstance(meta.get("children"), Mapping) else None
     leaves = [str(name) for name in meta.get("leaves", ())]
-    view = context.session_data
-    bar_time = getattr(view, "current_time", None)
+    bar_time = _bar_time(context)
     expression = meta.get("expression")
     records = {}
     for symbol in result.symbols:
@@ -42,10 +41,26 @@ def why_records(scanner: str, result: ScanResult, context: ScanContext) -> dict[
             "expression": expression,
             "passed": passed,
             "values": _grouped(row, leaves) if leaves else {scanner: dict(row)},
-            "bar_time": None if bar_time is None else bar_time.isoformat(),
+            "bar_time": bar_time,
             "time": context.current_time.isoformat(),
         }
     return records
+
+
+def _bar_time(context: ScanContext) -> str | None:
+    """The close of the newest bar the scan saw (UTC): the session clock, at most the scan time.
+
+    A live scan's result is handed on after more bars came in; it saw none of them.
+    """
+    import pandas as pd
+
+    now = getattr(context.session_data, "current_time", None)
+    if now is None:
+        return None
+    scanned = pd.Timestamp(context.current_time)
+    if scanned.tzinfo is not None:
+        now = min(now, scanned.tz_convert("UTC"))
+    return now.isoformat()
 
 
 def _grouped(row: Mapping[str, Any], leaves: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -1,5 +1,6 @@
 """Compositions on real bars: `gap & momentum` over stockbot is the intersection of the two
-scanners' own histories, forked or not, and the bundled example keeps stable lists with whys."""
+scanners' own histories, forked or not; the bundled example keeps stable lists with whys,
+and a live replay of a composition writes the backtest's history."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from scanner_core.cli import main
-from scanner_core.config import load_config
+from scanner_core.config import load_config, parse_config
 from scanner_core.coordinator import SessionCoordinator
+from scanner_core.feeds.replay import ReplayFeed
+from scanner_core.loop import SessionLoop
 from scanner_core.store import BarStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,11 +109,17 @@ def test_a_forked_composite_writes_the_same_history_as_one_in_process(stockbot, 
     assert forked == inline
 
 
-def test_the_bundled_example_composes_with_a_cooldown_and_records_why(tmp_path):
-    store = tmp_path / "store"
-    sample = ROOT / "examples/data/eqker_2019"
-    report = BarStore(store).import_files(sorted(sample.glob("*.csv.gz")), timestamps="end")
-    assert report.totals()["failed_files"] == 0
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    """The bundled week (examples/data/eqker_2019) in a store."""
+    store = tmp_path_factory.mktemp("sample")
+    files = sorted((ROOT / "examples/data/eqker_2019").glob("*.csv.gz"))
+    assert BarStore(store).import_files(files, timestamps="end").totals()["failed_files"] == 0
+    return store
+
+
+def test_the_bundled_example_composes_with_a_cooldown_and_records_why(sample, tmp_path):
+    store = sample
     text = (ROOT / "examples/compose.toml").read_text()
     config = tmp_path / "compose.toml"
     config.write_text(text.replace('store = "../var/store"', f'store = "{store.as_posix()}"'))
@@ -146,3 +155,61 @@ def test_the_bundled_example_composes_with_a_cooldown_and_records_why(tmp_path):
             assert why["bar_time"] is not None
             added += 1
     assert added and removed
+
+
+LIVE_SCANNERS = [
+    {
+        "module": "gap",
+        "enabled": False,
+        "config": {"min_gap_pct": 0.5, "opening_minutes": 5, "opening_min_volume": 50000},
+    },
+    {
+        "module": "momentum",
+        "enabled": False,
+        "config": {"rsi_min": 60.0, "volume_ratio_min": 1.2, "interval": "5m"},
+    },
+    {
+        "name": "gap_momentum",
+        "compose": "gap & momentum",
+        "timeout_seconds": 10,
+        "schedule": {"interval": "15m", "start_time": "10:00", "end_time": "15:30"},
+        "remove_when": "not momentum",
+        "min_minutes_in_session": 15,
+        "cooldown_minutes": 30,
+    },
+]
+
+
+def lines(loop, path: Path) -> list[dict]:
+    loop.recorder.write(path)
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_live_composition_writes_the_backtests_history(sample, tmp_path):
+    session = {
+        "start_date": "2019-02-12",
+        "end_date": "2019-02-12",
+        "streams": ["1m", "5m", "1d"],
+        "data": {"store": str(sample)},
+        "scanners": LIVE_SCANNERS,
+    }
+    backtest = SessionCoordinator(parse_config(session, "t.toml"))
+    backtest.run()
+    live = SessionLoop(parse_config(session, "t.toml"), ReplayFeed(speed=1000), max_lag_seconds=1e6)
+    live.run()
+    assert live.live
+    expected = lines(backtest, tmp_path / "backtest.jsonl")
+    got = lines(live, tmp_path / "live.jsonl")
+    assert [without_values(line) for line in got] == [without_values(line) for line in expected]
+    assert any(line.get("why") for line in expected)
+    assert any(line.get("removed") for line in expected)
+    for mine, theirs in zip(got, expected, strict=True):
+        for symbol, why in mine.get("why", {}).items():
+            for child, values in why["values"].items():
+                assert values == pytest.approx(theirs["why"][symbol]["values"][child], rel=1e-9)
+
+
+def without_values(line: dict) -> dict:
+    """A history line with its why records' values left out (compared to 1e-9 apart)."""
+    why = {s: {k: v for k, v in r.items() if k != "values"} for s, r in line.get("why", {}).items()}
+    return {**line, "why": why}
