@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scanner_core.bars import Bars
+    from scanner_core.compose import Composite, top
     from scanner_core.hookspecs import hookimpl
     from scanner_core.indicators import IndicatorConfig, IndicatorValues
     from scanner_core.ranking import rank, ranked_result
     from scanner_core.retry import TransientScanError
     from scanner_core.scanner import BaseScanner, ScanContext, ScanResult
+    from scanner_core.screen import Screen
     from scanner_core.validators import (
         at_least,
         bar_interval,
@@ -30,10 +32,12 @@ if TYPE_CHECKING:
 _HOMES = {
     "Bars": "bars",
     "BaseScanner": "scanner",
+    "Composite": "compose",
     "IndicatorConfig": "indicators",
     "IndicatorValues": "indicators",
     "ScanContext": "scanner",
     "ScanResult": "scanner",
+    "Screen": "screen",
     "SessionView": "view",
     "TradingDay": "view",
     "TransientScanError": "retry",
@@ -46,14 +50,17 @@ _HOMES = {
     "one_of": "validators",
     "rank": "ranking",
     "ranked_result": "ranking",
+    "top": "compose",
 }
 __all__ = [
     "Bars",
     "BaseScanner",
+    "Composite",
     "IndicatorConfig",
     "IndicatorValues",
     "ScanContext",
     "ScanResult",
+    "Screen",
     "SessionView",
     "TradingDay",
     "TransientScanError",
@@ -66,6 +73,7 @@ __all__ = [
     "one_of",
     "rank",
     "ranked_result",
+    "top",
 ]
 __version__ = "0.1.0"
 

@@ -24,6 +24,7 @@ from scanner_core import shutdown
 from scanner_core.bars import INTERVAL_MINUTES
 from scanner_core.calendar import TimeManager
 from scanner_core.clock import SessionClock
+from scanner_core.compose import running_configs
 from scanner_core.config import SessionConfig
 from scanner_core.coverage import Coverage, base_interval
 from scanner_core.feeds import Feed, FeedSetup
@@ -117,6 +118,7 @@ class SessionLoop:
             clock=self.time_manager.now,
             max_session_symbols=config.max_session_symbols,
             known_symbols=lambda: self._known,
+            on_leave=self._on_leave,
         )
         self.manager.pm.register(self.recorder, name="session-recorder")
         self.summary = RunSummary()
@@ -187,9 +189,9 @@ class SessionLoop:
 
     def _set_up(self) -> None:
         """Before the first day's pre-market: history needs, session symbols, scanner setup."""
-        for scanner in self.config.scanners:
+        for scanner in running_configs(self.config.scanners):
             history = scanner.symbol_requirements.history
-            if scanner.enabled and history:
+            if history:
                 self.session.add_requirements({"history": dict(history)})
         self.session.add_symbols(self.config.symbols)
         self.manager.setup_all(self.time_manager.now())
@@ -324,3 +326,13 @@ class SessionLoop:
         # A live scan's result arrives after more bars came in: from now, not its scan time.
         self.feed.add(added, after=max(context.current_time, self.time_manager.now()))
         return added
+
+    def _on_leave(self, scanner: str, symbols: list[str], context: ScanContext) -> None:
+        """Take symbols a scanner's removal rule dropped out of the session."""
+        keep = set(self.config.symbols)
+        gone = [s for s in symbols if s not in keep]
+        for symbol in gone:
+            self.session.leave_session(symbol, keep_tracking=symbol in self._universe)
+            log.info("[SESSION] %s left the session (%s)", symbol, scanner)
+        self._found_today = [s for s in self._found_today if s not in set(gone)]
+        self.recorder.removed(scanner, gone)

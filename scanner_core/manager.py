@@ -37,6 +37,7 @@ SessionStopped propagates to the coordinator, which tears the scanners down.
 
 from __future__ import annotations
 
+import copy
 import logging
 import select
 import time
@@ -48,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from scanner_core import shutdown
+from scanner_core.compose import build_composite, composes, composite_info, scan_function, settle
 from scanner_core.execution import TIMEOUT, ForkedScan, ScanOutcome, run_scan, start_forked
 from scanner_core.extensions import (
     ExtensionInfo,
@@ -59,7 +61,9 @@ from scanner_core.extensions import (
 )
 from scanner_core.limits import SessionSymbolCap, check_result
 from scanner_core.logs import get_logger
+from scanner_core.membership import Membership, Policy
 from scanner_core.plugins import (
+    EntryPointRecord,
     PluginError,
     PluginInfo,
     ScannerPluginManager,
@@ -67,8 +71,10 @@ from scanner_core.plugins import (
     discover,
     lifecycle_typos,
     load_plugin,
+    scanner_builder,
     strict_mode,
 )
+from scanner_core.provenance import with_why
 from scanner_core.retry import FailureTracker, RetryPolicy, run_with_retries
 from scanner_core.scanner import BaseScanner, ScanContext, ScanResult
 from scanner_core.schedule import Schedule
@@ -82,6 +88,8 @@ log = get_logger("manager")
 
 #: Adds the symbols a scan found to the session; may return the ones actually added.
 SymbolsCallback = Callable[[str, list[str], ScanContext], "Iterable[str] | None"]
+#: Takes symbols a removal rule dropped out of the session.
+LeaveCallback = Callable[[str, list[str], ScanContext], None]
 ContextFactory = Callable[[str, "ScannerConfig"], ScanContext]
 #: Which scanners are due: a predicate on the name, or a collection of names.
 Due = Callable[[str], bool] | Collection[str]
@@ -102,7 +110,14 @@ def _raised(exc: BaseException) -> str:
 def _copied(value: Any) -> Any:
     if isinstance(value, ScanResult):
         return attrs.evolve(value, symbols=list(value.symbols), metadata=dict(value.metadata))
+    if isinstance(value, dict):  # why records: small, and nested
+        return copy.deepcopy(value)
     return list(value) if isinstance(value, list) else value
+
+
+def _log_each(name: str, symbols: Iterable[str], message: str, event: str) -> None:
+    for symbol in symbols:
+        log.info(message, name, symbol, extra={"scanner": name, "symbol": symbol, "event": event})
 
 
 def _policy(cfg: ScannerConfig) -> RetryPolicy:
@@ -150,9 +165,11 @@ class ScannerManager:
         max_session_symbols: int | None = None,
         known_symbols: Callable[[], Collection[str]] | None = None,
         sleep: Callable[[float], None] | None = None,
+        on_leave: LeaveCallback | None = None,
     ) -> None:
         self.configs = list(scanners)
         self.on_symbols = on_symbols
+        self.on_leave = on_leave
         self.pm = plugin_manager if plugin_manager is not None else ScannerPluginManager()
         self.base_dir = base_dir
         #: Named in errors about a scanner's settings, with their field path.
@@ -176,6 +193,11 @@ class ScannerManager:
         #: Symbols added over the session against `max_session_symbols`.
         self.session_cap = SessionSymbolCap(max_session_symbols)
         self.failures = FailureTracker()
+        #: Who added which symbol when, for removal rules, least stays and cooldowns.
+        self.membership = Membership(
+            {c.name: Policy(c.min_minutes_in_session, c.cooldown_minutes) for c in self.configs}
+        )
+        self._records: list[EntryPointRecord] | None = None
         #: Live scans running in forked children, by scanner name.
         self._running: dict[str, ForkedScan] = {}
 
@@ -198,7 +220,7 @@ class ScannerManager:
         """Load the extension plugins, then import and register the enabled scanners only;
         report each failure and go on."""
         self._load_extensions()
-        records = discover()
+        records = self._records = discover()
         for index, cfg in enumerate(self.configs):
             if not cfg.enabled:
                 log.debug("Disabled: %s", cfg.name, extra={"scanner": cfg.name})
@@ -213,7 +235,10 @@ class ScannerManager:
                     level=logging.WARNING,
                 )
                 continue
-            info = load_plugin(cfg.module, base_dir=self.base_dir, records=records)
+            if composes(cfg):
+                info = composite_info(cfg)
+            else:
+                info = load_plugin(cfg.module, base_dir=self.base_dir, records=records)
             if not info.ok:
                 self._fail(cfg.name, info.describe())
                 continue
@@ -259,6 +284,7 @@ class ScannerManager:
     def end_session(self, now: datetime | None = None) -> None:
         """Tell the session_ended observers that a trading day's scans are over."""
         self._notify(None, "session_ended", context=self._session_context(now))
+        self.membership.new_session()
 
     def execute_pre_session_scans(self, now: datetime | None = None) -> dict[str, ScanResult]:
         """Run every scanner configured with pre_session = true, once."""
@@ -391,7 +417,7 @@ class ScannerManager:
     def _scan_turn(self, name: str) -> Callable[[ScanContext], ScanOutcome]:
         """One turn of a scan, retries included; built here, safe to run on any thread."""
         cfg = self._loaded[name].config
-        scan = self._loaded[name].scanner.scan
+        scan = scan_function(self._loaded[name].scanner)
         policy = _policy(cfg)
 
         def turn(context: ScanContext) -> ScanOutcome:
@@ -406,6 +432,7 @@ class ScannerManager:
         """Check a scan's outcome, log it, hand on its symbols, record it; disable if due."""
         cfg = self._loaded[name].config
         known = self._known_symbols() if self._known_symbols is not None else None
+        outcome, leaving = settle(self._loaded[name].scanner, outcome, context)
         checked = check_result(
             outcome,
             scanner=name,
@@ -413,10 +440,11 @@ class ScannerManager:
             known_symbols=known,
             cap=self.session_cap,
         )
-        result = checked.result
+        result = with_why(name, checked.result, context)
         self._log_result(name, result, cfg.timeout_seconds)
         self._notify(name, "after_scan", context=context, result=result)
         added = self._process_scan_result(name, result, context)
+        self._remove(name, leaving, context)
         self.history.record(
             name,
             context.current_time,
@@ -463,16 +491,30 @@ class ScannerManager:
         """Hand the found symbols to the session; the ones it actually added."""
         if result.error or result.skipped or not result.symbols:
             return []
-        symbols = list(result.symbols)
+        symbols, cooling = self.membership.admit(name, result.symbols, context.current_time)
+        _log_each(name, cooling, "%s: Not adding %s: cooling down after its removal", "cooldown")
+        if not symbols:
+            return []
         for symbol in symbols:
             log.info(
                 "%s: Adding symbol %s", name, symbol, extra={"scanner": name, "symbol": symbol}
             )
         added = self.on_symbols(name, symbols, context)
         added = symbols if added is None else list(added)
+        self.membership.join(name, added, context.current_time)
         if added:
-            self._notify(name, "symbols_added", context=context, symbols=added)
+            why = result.metadata.get("why", {})
+            chosen = {symbol: why[symbol] for symbol in added if symbol in why}
+            self._notify(name, "symbols_added", context=context, symbols=added, why=chosen)
         return added
+
+    def _remove(self, name: str, candidates: Collection[str], context: ScanContext) -> None:
+        """Take out the symbols a removal rule names that this scanner may let go now."""
+        gone = self.membership.leaving(name, candidates, context.current_time)
+        if not gone or self.on_leave is None:
+            return
+        _log_each(name, gone, "%s: Removing symbol %s", "removed")
+        self.on_leave(name, gone, context)
 
     def _notify(self, name: str | None, hook: str, **kwargs: Any) -> None:
         """Call each observer of a hook on its own; one that raises is logged and listed."""
@@ -531,7 +573,13 @@ class ScannerManager:
 
     def _register(self, cfg: ScannerConfig, info: PluginInfo, index: int) -> None:
         try:
-            scanner = build_scanner(info, cfg, file=self.config_file, index=index)
+            if composes(cfg):
+                build = scanner_builder(
+                    base_dir=self.base_dir, records=self._records, file=self.config_file
+                )
+                scanner = build_composite(cfg, self.configs, build)
+            else:
+                scanner = build_scanner(info, cfg, file=self.config_file, index=index)
             context = self._context_factory(cfg.name, cfg)
             self.pm.register(scanner, name=cfg.name)
         # Constructor bugs, sys.exit() and hook signature errors alike.

@@ -15,7 +15,7 @@ from scanner_core.scanner import ScanContext, ScanResult
 
 
 class SessionRecorder:
-    """Records each scan's symbols and the symbols it added, in session order.
+    """Records each scan's symbols and the symbols it added with why, in session order.
 
     Timings are left out on purpose: two runs of one backtest must write
     byte-identical files, and wall-clock milliseconds never repeat. Scans of one time
@@ -43,12 +43,20 @@ class SessionRecorder:
         )
 
     @hookimpl
-    def symbols_added(self, context: ScanContext, symbols: list[str]) -> None:
-        """Attach the symbols that joined the session to the scan that found them."""
+    def symbols_added(self, context: ScanContext, symbols: list[str], why: dict[str, dict]) -> None:
+        """Attach the symbols that joined the session, and why, to the scan that found them."""
         self.added[context.scanner_name].extend(symbols)
         for event in reversed(self.events):
             if event["scanner"] == context.scanner_name:
                 event["added"].extend(symbols)
+                event.setdefault("why", {}).update(why)
+                break
+
+    def removed(self, scanner: str, symbols: list[str]) -> None:
+        """Attach symbols a removal rule took out of the session to the scan that did it."""
+        for event in reversed(self.events):
+            if event["scanner"] == scanner:
+                event.setdefault("removed", []).extend(symbols)
                 break
 
     def _in_order(self) -> list[dict[str, Any]]:
