@@ -34,7 +34,8 @@ from scanner_core.plugins import ScannerPluginManager
 from scanner_core.recorder import SessionRecorder
 from scanner_core.scanner import ScanContext
 from scanner_core.session import SessionData
-from scanner_core.store import BarStore
+from scanner_core.store import BarStore, partition
+from scanner_core.threads import os_threads
 
 log = logging.getLogger("scanner.session")
 
@@ -93,6 +94,8 @@ class SessionLoop:
         self.config = config
         self.feed: Feed = feed if feed is not None else StoreFeed()
         self.live = bool(self.feed.live)
+        if self.live:
+            partition.READ_INTO_MEMORY = True
         mode = "live" if self.live else "backtest"
         #: The session's one clock: the calendar, the session and the manager read it.
         self.clock = SessionClock()
@@ -128,6 +131,7 @@ class SessionLoop:
         #: endpoint answers its scrapes so, without a thread of its own).
         self.tickers: list[Callable[[], None]] = []
         self._found_today: list[str] = []
+        self._warned_threads = False
         self._universe: set[str] = set()
         #: Symbols a scan may add: any the store has bars for, not only the universe.
         self._known: frozenset[str] = frozenset()
@@ -237,7 +241,20 @@ class SessionLoop:
         if not pre_session and self.lag.paused:
             self.lag.held(when, names)
             return
+        self._check_threads()
         self.manager.submit_scheduled_scans(when, names)
+
+    def _check_threads(self) -> None:
+        """Warn once when the process has threads at a fork: the child may deadlock."""
+        count = os_threads()
+        if count > 1 and not self._warned_threads:
+            self._warned_threads = True
+            log.warning(
+                "[SESSION] %d threads are alive while scans fork (a plugin or library"
+                " started them); a forked scan may deadlock",
+                count,
+                extra={"event": "threads_at_fork", "threads": count},
+            )
 
     def _intervals(self) -> list[str]:
         """Intraday intervals to stream: the base, the configured ones and those indicators
@@ -262,6 +279,7 @@ class SessionLoop:
             if self.live:
                 self._set_time(when)
                 self._service()
+                shutdown.check()
         self._set_time(moment)
 
     def _set_time(self, moment: dt.datetime) -> None:
@@ -283,6 +301,7 @@ class SessionLoop:
         """A live feed's wait: look after running scans meanwhile, hand on their results."""
         end = time.monotonic() + seconds
         while True:
+            shutdown.check()
             self.manager.wait(min(end - time.monotonic(), IDLE_TICK_SECONDS))
             self._service()
             if time.monotonic() >= end:

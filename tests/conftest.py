@@ -18,3 +18,16 @@ def real_data() -> Path:
     if not REAL_DATA.is_dir():
         pytest.skip(f"real market data not found at {REAL_DATA}")
     return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def sample_week_store(tmp_path_factory) -> Path:
+    """The bundled eqker week (bar-end labelled minutes, daily bars) in a fresh store."""
+    from scanner_core.store import BarStore
+
+    sample = Path(__file__).resolve().parents[1] / "examples/data/eqker_2019"
+    root = tmp_path_factory.mktemp("sample-week")
+    store = BarStore(root)
+    store.import_files(sorted(sample.glob("*_1min.csv.gz")), timestamps="end")
+    store.import_files(sorted(sample.glob("*_daily.csv.gz")))
+    return root

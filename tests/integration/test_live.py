@@ -17,20 +17,14 @@ from scanner_core.coordinator import SessionCoordinator
 from scanner_core.feeds.replay import ReplayFeed
 from scanner_core.loop import SessionLoop
 from scanner_core.plugins import ScannerPluginManager
-from scanner_core.store import BarStore
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "examples/data/eqker_2019"
 PROBES = ROOT / "tests/fixtures/scanners"
 
 
 @pytest.fixture(scope="module")
-def sample_store(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("store")
-    store = BarStore(root)
-    store.import_files(sorted(SAMPLE.glob("*_1min.csv.gz")), timestamps="end")
-    store.import_files(sorted(SAMPLE.glob("*_daily.csv.gz")))
-    return root
+def sample_store(sample_week_store) -> Path:
+    return sample_week_store
 
 
 UNIVERSE = ["AAPL", "MSFT", "AMZN", "BAC", "JPM", "MU", "TSLA"]
