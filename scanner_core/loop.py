@@ -29,6 +29,7 @@ from scanner_core.coverage import Coverage, base_interval
 from scanner_core.feeds import Feed, FeedSetup
 from scanner_core.feeds.store import StoreFeed
 from scanner_core.lag import LagWatch
+from scanner_core.logs import market_clock
 from scanner_core.manager import ScannerManager
 from scanner_core.plugins import ScannerPluginManager
 from scanner_core.recorder import SessionRecorder
@@ -138,6 +139,14 @@ class SessionLoop:
 
     def run(self) -> RunSummary:
         """Run every trading day of the feed over the configured range; the summary."""
+        with market_clock(self._exchange_now):
+            return self._run()
+
+    def _exchange_now(self) -> dt.datetime | None:
+        now = self.clock.now()
+        return None if now is None else now.astimezone(self.time_manager.tz)
+
+    def _run(self) -> RunSummary:
         cfg = self.config
         days = self.coverage.days()
         stored = self.store.symbols(self.base)
