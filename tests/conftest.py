@@ -12,6 +12,16 @@ REAL_DATA = Path(
 ).resolve()
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """Soak tests run on demand only: with SCANNER_SOAK=1."""
+    if os.environ.get("SCANNER_SOAK") == "1":
+        return
+    skip = pytest.mark.skip(reason="a soak test: set SCANNER_SOAK=1 to run it")
+    for item in items:
+        if "soak" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def real_data() -> Path:
     """The shared real-data folder; tests using it skip when it is absent."""
