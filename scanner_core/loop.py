@@ -123,6 +123,8 @@ class SessionLoop:
             known_symbols=lambda: self._known,
         )
         self.manager.pm.register(self.recorder, name="session-recorder")
+        # Live results join in backtest order, so a replay adds what the backtest adds.
+        self.manager.in_order = True
         self.summary = RunSummary()
         #: Lag behind a live feed, its pauses and resumes.
         self.lag = LagWatch(max_lag_seconds)

@@ -77,8 +77,10 @@ def test_a_live_replay_finds_and_adds_what_the_backtest_does(sample_store):
     )
     live.run()
     assert live.live and not backtest.live
-    assert events(live) == events(backtest)
-    assert live.recorder.added == backtest.recorder.added
+    skipped = {(r.scanner, r.time.isoformat()) for r in live.manager.history.records if r.skipped}
+    assert events(live) == [e for e in events(backtest) if (e[0], e[1]) not in skipped]
+    if not skipped:  # a loaded machine may skip a turn; else everything is the same
+        assert live.recorder.added == backtest.recorder.added
     assert live.summary.bars == backtest.summary.bars
     assert live.feed.stats.bars_received == live.bars_processed
 
