@@ -12,6 +12,13 @@ class _ScannerGroup(click.Group):
 
     def main(self, *args, **kwargs):  # type: ignore[override]
         """Add the plugins' commands, each plugin isolated, then run the command line."""
+        import sys
+
+        if sys.argv[1:2] == ["live"]:
+            # A live session forks: no native library may start threads in it.
+            from scanner_core.threads import single_threaded_or_exec
+
+            single_threaded_or_exec(sys.argv[1:])
         from scanner_core.plugin_commands import add_plugin_commands
 
         for problem in add_plugin_commands(self):
@@ -431,3 +438,7 @@ def uninstall_command(names: tuple[str, ...]) -> None:
         raise SystemExit(1) from None
     for line in lines:
         click.echo(line)
+
+
+if __name__ == "__main__":
+    main(prog_name="scanner")

@@ -4,6 +4,10 @@ Modules log through `get_logger("manager")` (the logger "scanner.manager") and w
 messages without the prefix; the text format adds `[SCANNER]`. Structured fields go in
 `extra`, e.g. `log.error("Disabling gap ...", extra={"scanner": "gap", "event": "disabled"})`:
 the JSON format emits them as keys, the text format ignores them.
+
+While a session runs, every line also carries its clock's exchange time beside the wall
+time (`market_clock`): in text after the wall time (`[market 2019-02-12T10:00:00-05:00]`),
+in JSON as `market_ts`. A backtest's log so reads against the market.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Literal
 
@@ -29,6 +35,32 @@ _STANDARD_ATTRS = frozenset(logging.LogRecord("", logging.INFO, "", 0, "", None,
 def get_logger(name: str) -> logging.Logger:
     """The logger `scanner.<name>` inside the hierarchy configure_logging() sets up."""
     return logging.getLogger(f"{ROOT}.{name}")
+
+
+#: The running session's clock in exchange time, None outside a session.
+_market_now: Callable[[], datetime | None] | None = None
+
+
+@contextmanager
+def market_clock(now: Callable[[], datetime | None]) -> Iterator[None]:
+    """Stamp every log line with `now()` (the session clock) for the body of the block."""
+    global _market_now
+    previous, _market_now = _market_now, now
+    try:
+        yield
+    finally:
+        _market_now = previous
+
+
+def market_time() -> str | None:
+    """The session clock as ISO text, or None outside a session or before it is set."""
+    if _market_now is None:
+        return None
+    try:
+        now = _market_now()
+    except RuntimeError:  # the clock is not set yet
+        return None
+    return None if now is None else now.isoformat()
 
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -52,7 +84,12 @@ class TextFormatter(logging.Formatter):
         # Messages that carry a prefix already ([SCANNER], [SESSION]) keep their own.
         if not record.message.startswith("["):
             record.message = f"{PREFIX} {record.message}"
-        return super().formatMessage(record)
+        line = super().formatMessage(record)
+        market = market_time()
+        if market is not None:
+            wall, _, rest = line.partition(" " + record.levelname)
+            line = f"{wall} [market {market}] {record.levelname}{rest}"
+        return line
 
 
 class JsonFormatter(logging.Formatter):
@@ -67,6 +104,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": message,
         }
+        market = market_time()
+        if market is not None:
+            line["market_ts"] = market
         line.update(
             (key, value) for key, value in record.__dict__.items() if key not in _STANDARD_ATTRS
         )

@@ -30,12 +30,14 @@ from scanner_core.coverage import Coverage, base_interval
 from scanner_core.feeds import Feed, FeedSetup
 from scanner_core.feeds.store import StoreFeed
 from scanner_core.lag import LagWatch
+from scanner_core.logs import market_clock
 from scanner_core.manager import ScannerManager
 from scanner_core.plugins import ScannerPluginManager
 from scanner_core.recorder import SessionRecorder
 from scanner_core.scanner import ScanContext
 from scanner_core.session import SessionData
-from scanner_core.store import BarStore
+from scanner_core.store import BarStore, partition
+from scanner_core.threads import os_threads
 
 log = logging.getLogger("scanner.session")
 
@@ -94,6 +96,8 @@ class SessionLoop:
         self.config = config
         self.feed: Feed = feed if feed is not None else StoreFeed()
         self.live = bool(self.feed.live)
+        if self.live:
+            partition.READ_INTO_MEMORY = True
         mode = "live" if self.live else "backtest"
         #: The session's one clock: the calendar, the session and the manager read it.
         self.clock = SessionClock()
@@ -121,6 +125,8 @@ class SessionLoop:
             on_leave=self._on_leave,
         )
         self.manager.pm.register(self.recorder, name="session-recorder")
+        # Live results join in backtest order, so a replay adds what the backtest adds.
+        self.manager.in_order = True
         self.summary = RunSummary()
         #: Lag behind a live feed, its pauses and resumes.
         self.lag = LagWatch(max_lag_seconds)
@@ -130,12 +136,21 @@ class SessionLoop:
         #: endpoint answers its scrapes so, without a thread of its own).
         self.tickers: list[Callable[[], None]] = []
         self._found_today: list[str] = []
+        self._warned_threads = False
         self._universe: set[str] = set()
         #: Symbols a scan may add: any the store has bars for, not only the universe.
         self._known: frozenset[str] = frozenset()
 
     def run(self) -> RunSummary:
         """Run every trading day of the feed over the configured range; the summary."""
+        with market_clock(self._exchange_now):
+            return self._run()
+
+    def _exchange_now(self) -> dt.datetime | None:
+        now = self.clock.now()
+        return None if now is None else now.astimezone(self.time_manager.tz)
+
+    def _run(self) -> RunSummary:
         cfg = self.config
         days = self.coverage.days()
         stored = self.store.symbols(self.base)
@@ -239,7 +254,20 @@ class SessionLoop:
         if not pre_session and self.lag.paused:
             self.lag.held(when, names)
             return
+        self._check_threads()
         self.manager.submit_scheduled_scans(when, names)
+
+    def _check_threads(self) -> None:
+        """Warn once when the process has threads at a fork: the child may deadlock."""
+        count = os_threads()
+        if count > 1 and not self._warned_threads:
+            self._warned_threads = True
+            log.warning(
+                "[SESSION] %d threads are alive while scans fork (a plugin or library"
+                " started them); a forked scan may deadlock",
+                count,
+                extra={"event": "threads_at_fork", "threads": count},
+            )
 
     def _intervals(self) -> list[str]:
         """Intraday intervals to stream: the base, the configured ones and those indicators
@@ -264,6 +292,7 @@ class SessionLoop:
             if self.live:
                 self._set_time(when)
                 self._service()
+                shutdown.check()
         self._set_time(moment)
 
     def _set_time(self, moment: dt.datetime) -> None:
@@ -285,6 +314,7 @@ class SessionLoop:
         """A live feed's wait: look after running scans meanwhile, hand on their results."""
         end = time.monotonic() + seconds
         while True:
+            shutdown.check()
             self.manager.wait(min(end - time.monotonic(), IDLE_TICK_SECONDS))
             self._service()
             if time.monotonic() >= end:

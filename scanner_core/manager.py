@@ -200,6 +200,10 @@ class ScannerManager:
         self._records: list[EntryPointRecord] | None = None
         #: Live scans running in forked children, by scanner name.
         self._running: dict[str, ForkedScan] = {}
+        #: Finished live scans not handed on yet (see drain).
+        self._held: list[tuple[str, ScanContext, ScanOutcome]] = []
+        #: Hand live results on in backtest order (the session loop sets it).
+        self.in_order = False
 
     @property
     def scanner_names(self) -> list[str]:
@@ -369,8 +373,12 @@ class ScannerManager:
         return list(self._running)
 
     def drain(self) -> list[tuple[str, ScanResult]]:
-        """Hand on the results of finished live scans, in the session's process."""
-        results = []
+        """Hand on the results of finished live scans, in the session's process.
+
+        With `in_order` a result waits until every scan of an earlier time, or of the
+        same time and earlier in the config, was handed on: symbols then join (and the
+        session cap counts them) in the order a backtest adds them.
+        """
         for name, scan in list(self._running.items()):
             if scan.poll():
                 outcome = scan.finish()
@@ -379,9 +387,27 @@ class ScannerManager:
             else:
                 continue
             del self._running[name]
+            self._held.append((name, scan.context, _turn_outcome(outcome)))
+        return self._release()
+
+    def _release(self, everything: bool = False) -> list[tuple[str, ScanResult]]:
+        """Complete the finished scans that may be handed on now (see drain)."""
+        order = {name: index for index, name in enumerate(self._loaded)}
+
+        def key(name: str, context: ScanContext) -> tuple[datetime, int]:
+            return (context.current_time, order.get(name, len(order)))
+
+        self._held.sort(key=lambda held: key(held[0], held[1]))
+        first_running = min((key(n, s.context) for n, s in self._running.items()), default=None)
+        wait = self.in_order and not everything and first_running is not None
+        results = []
+        while self._held:
+            name, context, outcome = self._held[0]
+            if wait and first_running < key(name, context):  # type: ignore[operator]
+                break
+            self._held.pop(0)
             if name in self._loaded:
-                result = self._complete(name, scan.context, _turn_outcome(outcome))
-                results.append((name, result))
+                results.append((name, self._complete(name, context, outcome)))
         return results
 
     def wait(self, timeout: float) -> None:
@@ -560,6 +586,7 @@ class ScannerManager:
         for scan in self._running.values():
             scan.stop()
         self._running.clear()
+        self._release(everything=True)
 
     @staticmethod
     def _turn_limit(cfg: ScannerConfig) -> float | None:

@@ -49,6 +49,7 @@ class FeedSetup:
 class FeedStats:
     """What a feed received and what it turned away, by reason."""
 
+    #: Bars accepted for the session (rejected ones are counted in `rejected` only).
     bars_received: int = 0
     rejected: dict[str, int] = field(factory=dict)
     reconnects: int = 0

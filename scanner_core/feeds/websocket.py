@@ -175,7 +175,6 @@ class WebSocketFeed:
 
     def _take_bars(self, bars: Bars) -> None:
         interval, ts = bars.interval, bars.ts[0]
-        self.stats.bars_received += len(bars)
         keep = np.ones(len(bars), bool)
         for i, symbol in enumerate(bars.symbols):
             newest = self._newest.get((symbol, interval))
@@ -194,6 +193,8 @@ class WebSocketFeed:
         bars = bars.take(keep)
         if not len(bars):
             return
+        # Counted once accepted: what the session must then process, every one.
+        self.stats.bars_received += len(bars)
         for symbol in bars.symbols:
             self._newest[(symbol, interval)] = ts
         if interval == "1d":

@@ -203,6 +203,11 @@ def _reading(path: Path) -> Iterator[None]:
         raise read_error(path, exc) from None
 
 
+#: Read each partition whole into memory before parsing it; a live session sets it so no
+#: store read starts a thread its forked scans would inherit (see scanner_core.threads).
+READ_INTO_MEMORY = False
+
+
 def _open(path: Path) -> pq.ParquetFile:
     """A partition opened with page checksums checked, after its magic bytes and schema."""
     with open(path, "rb") as raw:
@@ -211,7 +216,9 @@ def _open(path: Path) -> pq.ParquetFile:
         raise Damaged("cannot be read: the file is empty")
     if head != _MAGIC:
         raise Damaged("cannot be read (not a Parquet file): it does not start with PAR1")
-    file = pq.ParquetFile(path, page_checksum_verification=True)
+    # From memory, a read starts no thread of Arrow's I/O pool: a live session forks.
+    source = pa.BufferReader(path.read_bytes()) if READ_INTO_MEMORY else path
+    file = pq.ParquetFile(source, page_checksum_verification=True)
     problem = schema_problem(file.schema_arrow)
     if problem is not None:
         file.close()

