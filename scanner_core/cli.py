@@ -338,6 +338,144 @@ def run_command(
         raise SystemExit(EMPTY_RUN)
 
 
+@main.command("backtest")
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="First day (default: the config's start_date).",
+)
+@click.option(
+    "--to",
+    "end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Last day (default: the config's end_date).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for picks.parquet, summary.json, stats.json and report.html"
+    " (default: var/backtest/<config name>).",
+)
+@click.option(
+    "--horizons",
+    default=None,
+    help="Forward-return horizons, comma-separated (default: 5m,15m,30m,1h,close,1d,5d).",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the random-pick baseline."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local processes to run chunks of the range in.",
+)
+@click.option(
+    "--scheduler", default=None, help="Run the chunks on a Dask cluster (tcp://host:port) instead."
+)
+@click.option(
+    "--chunks",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Chunks to split the range into (default: one per worker).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines as text or as JSON objects.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings, errors and the summary.")
+@click.option(
+    "--skip-damaged",
+    is_flag=True,
+    help="Leave out store partitions that cannot be read (a warning each).",
+)
+def backtest_command(
+    config: str,
+    start,
+    end,
+    out,
+    horizons,
+    seed,
+    workers,
+    scheduler,
+    chunks,
+    log_format: str,
+    quiet: bool,
+    skip_damaged: bool,
+) -> None:
+    """Backtest CONFIG: every pick of every scan, its forward returns against baselines.
+
+    Writes picks.parquet, random_picks.parquet, summary.json, stats.json and report.html
+    to --out. Exits 1 on a bad config, store or option, and 3 when the run did nothing.
+    """
+    import logging
+    from pathlib import Path
+
+    from scanner_core.config import ConfigError, load_config
+    from scanner_core.evaluate import BacktestOptions, HorizonError, parse_horizons, run_backtest
+    from scanner_core.logs import configure_logging
+    from scanner_core.store import StoreError
+
+    configure_logging(log_format, logging.WARNING)
+    try:
+        options = BacktestOptions(
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            out=Path(out) if out else None,
+            seed=seed,
+            workers=workers,
+            scheduler=scheduler,
+            chunks=chunks,
+            skip_damaged=skip_damaged,
+        )
+        if horizons:
+            options.horizons = parse_horizons(horizons)
+        result = run_backtest(load_config(config), config, options)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+    except HorizonError as exc:
+        click.echo(f"--horizons: {exc}", err=True)
+        raise SystemExit(1) from None
+    except (ValueError, RuntimeError, StoreError, OSError) as exc:
+        click.echo(f"{config}: {exc}", err=True)
+        raise SystemExit(1) from None
+    for line in _backtest_lines(result):
+        click.echo(line)
+    if result.run.empty:
+        for reason in result.run.empty:
+            click.echo(f"{config}: the run did nothing: {reason}", err=True)
+        raise SystemExit(EMPTY_RUN)
+
+
+def _backtest_lines(result) -> list[str]:
+    """What a backtest prints: the run, the picks per scanner at each horizon, the files."""
+    run = result.summary["run"]
+    lines = [
+        f"[BACKTEST] {run['from']} to {run['to']}: {run['days']} days, {run['scans']} scans,"
+        f" {result.summary['picks']} picks"
+    ]
+    for name, row in result.summary["scanners"].items():
+        cells = []
+        for horizon, stats in row["by_horizon"].items():
+            mean = "-" if stats["mean"] is None else f"{stats['mean']:+.2%}"
+            hit = "-" if stats["hit_rate"] is None else f"{stats['hit_rate']:.0%}"
+            cells.append(f"{horizon} {mean} ({hit})")
+        lines.append(f"[BACKTEST]   {name}: {row['picks']} picks; " + ", ".join(cells))
+    lines += [f"[BACKTEST]   problem: {p}" for p in run["problems"]]
+    lines.append(f"[BACKTEST] wrote {result.out}/report.html, summary.json, picks.parquet")
+    return lines
+
+
 @main.command("new")
 @click.argument("name")
 @click.option(
