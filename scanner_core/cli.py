@@ -392,7 +392,9 @@ def run_command(
     show_default=True,
     help="Log lines as text or as JSON objects.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings, errors and the summary.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Log every scan and added symbol, as `scanner run` does."
+)
 @click.option(
     "--skip-damaged",
     is_flag=True,
@@ -409,7 +411,7 @@ def backtest_command(
     scheduler,
     chunks,
     log_format: str,
-    quiet: bool,
+    verbose: bool,
     skip_damaged: bool,
 ) -> None:
     """Backtest CONFIG: every pick of every scan, its forward returns against baselines.
@@ -425,7 +427,7 @@ def backtest_command(
     from scanner_core.logs import configure_logging
     from scanner_core.store import StoreError
 
-    configure_logging(log_format, logging.WARNING)
+    configure_logging(log_format, logging.INFO if verbose else logging.WARNING)
     try:
         options = BacktestOptions(
             start=start.date() if start else None,

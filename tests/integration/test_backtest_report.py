@@ -4,7 +4,6 @@ no network, and its exits on bad input."""
 from __future__ import annotations
 
 import json
-import logging
 import re
 import shutil
 import subprocess
@@ -12,32 +11,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from backtests import backtest, demo_config
 
-from scanner_core.cli import main
 from scanner_core.evaluate.report import PLOTS
-from scanner_core.store import BarStore
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def backtest(*args: str):
-    """`scanner backtest ARGS` in this process; the log handlers it adds go after it."""
-    try:
-        return CliRunner().invoke(main, ["backtest", *args])
-    finally:
-        for handler in list(logging.getLogger("scanner").handlers):
-            logging.getLogger("scanner").removeHandler(handler)
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
     """examples/demo.toml over the bundled week, imported as the demo imports it."""
-    folder = tmp_path_factory.mktemp("demo")
-    BarStore(folder / "store").import_files([ROOT / "examples/data/eqker_2019"], timestamps="end")
-    config = folder / "demo.toml"
-    config.write_text((ROOT / "examples/demo.toml").read_text().replace("../var/store", "store"))
-    return config
+    return demo_config(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="module")

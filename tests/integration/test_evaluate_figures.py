@@ -5,19 +5,16 @@ per-scanner means and hit rates, and the universe baseline at each scan time."""
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from backtests import ROOT, backtest
 from forward_pandas import data_end, outcome, read_minutes
 
-from scanner_core.cli import main
 from scanner_core.store import BarStore
 
-ROOT = Path(__file__).resolve().parents[2]
 EQKER = ROOT / "examples" / "data" / "eqker_2019"
 HORIZONS = ("5m", "15m", "30m", "1h", "close", "1d", "5d")
 STOCKBOT_SCANNERS = """
@@ -33,15 +30,6 @@ timeout_seconds = 0
 schedule = { interval = "1h", start_time = "10:30", end_time = "15:30" }
 config = { interval = "5m", high_days = 1, volume_ratio_min = 0.8, candle_top_fraction = 0.5 }
 """
-
-
-def backtest(*args: str):
-    """`scanner backtest ARGS` in this process; the log handlers it adds go after it."""
-    try:
-        return CliRunner().invoke(main, ["backtest", *args])
-    finally:
-        for handler in list(logging.getLogger("scanner").handlers):
-            logging.getLogger("scanner").removeHandler(handler)
 
 
 def run(config: Path, out: Path) -> tuple[pd.DataFrame, dict]:
