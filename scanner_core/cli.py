@@ -187,18 +187,21 @@ def data_import_command(
     calendar: str,
 ) -> None:
     """Validate OHLCV files (CSV, CSV.gz, Parquet, or folders of them) and add them to the store."""
+    from scanner_core.progress import Progress, wanted
     from scanner_core.store import DEFAULT_ROOT, BarStore
 
     store = BarStore(root or DEFAULT_ROOT)
     try:
-        report = store.import_files(
-            paths,
-            timestamps=timestamps,
-            interval=interval,
-            symbol=symbol,
-            tz=tz,
-            calendar=calendar,
-        )
+        with Progress(0, "import", unit="", enabled=wanted("text")) as bar:
+            report = store.import_files(
+                paths,
+                timestamps=timestamps,
+                interval=interval,
+                symbol=symbol,
+                tz=tz,
+                calendar=calendar,
+                on_file=bar.update,
+            )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(report.format())
@@ -297,6 +300,7 @@ def run_command(
     from scanner_core.config import ConfigError, load_config
     from scanner_core.coordinator import SessionCoordinator
     from scanner_core.logs import configure_logging
+    from scanner_core.progress import Progress, wanted
     from scanner_core.shutdown import handling_signals
     from scanner_core.store import StoreError
 
@@ -317,7 +321,13 @@ def run_command(
         raise SystemExit(1) from None
     # Orphans a scan leaves re-parent to this process, which ends them: nothing the
     # session started outlives it.
-    with handling_signals() as stop, reaper.owning_descendants(grace=0.3):
+    days = len(coordinator.coverage.days())
+    with (
+        handling_signals() as stop,
+        reaper.owning_descendants(grace=0.3),
+        Progress(days, "run", unit="found", enabled=wanted(log_format)) as progress,
+    ):
+        coordinator.manager.pm.register(progress, name="progress")
         try:
             summary = coordinator.run()
         except StoreError as exc:
@@ -425,6 +435,7 @@ def backtest_command(
     from scanner_core.config import ConfigError, load_config
     from scanner_core.evaluate import BacktestOptions, HorizonError, parse_horizons, run_backtest
     from scanner_core.logs import configure_logging
+    from scanner_core.progress import wanted
     from scanner_core.store import StoreError
 
     configure_logging(log_format, logging.INFO if verbose else logging.WARNING)
@@ -438,6 +449,7 @@ def backtest_command(
             scheduler=scheduler,
             chunks=chunks,
             skip_damaged=skip_damaged,
+            progress=wanted(log_format),
         )
         if horizons:
             options.horizons = parse_horizons(horizons)

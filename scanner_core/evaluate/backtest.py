@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from scanner_core.evaluate.picks import picks_frame
 from scanner_core.evaluate.replay import ChunkResult, RunSpec
 from scanner_core.evaluate.report import render
 from scanner_core.evaluate.summary import attribution, summarize
+from scanner_core.progress import Progress
 from scanner_core.sources import BarSource
 from scanner_core.stats import ScanHistory
 from scanner_core.store import BarStore
@@ -51,6 +51,8 @@ class BacktestOptions:
     #: Chunks to split the range into; None: one per worker (Dask: 2 per worker).
     chunks: int | None = None
     skip_damaged: bool = False
+    #: Show a progress bar over the days (on stderr).
+    progress: bool = False
 
 
 @define
@@ -72,7 +74,6 @@ def run_backtest(
     config: SessionConfig,
     config_file: str,
     options: BacktestOptions,
-    on_chunk: Callable[[ChunkResult], None] | None = None,
 ) -> BacktestResult:
     """Run the backtest, evaluate its picks and write the outputs.
 
@@ -107,9 +108,12 @@ def run_backtest(
         options.skip_damaged,
     )
     if days:
-        with executor_for(options.workers, options.scheduler) as executor:
+        with (
+            executor_for(options.workers, options.scheduler) as executor,
+            Progress(len(days), "backtest", enabled=options.progress) as progress,
+        ):
             chunks = options.chunks or _default_chunks(options, executor)
-            run = run_chunks(spec, days, chunks, executor, on_chunk)
+            run = run_chunks(spec, days, chunks, executor, progress)
     else:
         run = ChunkResult(
             start, end, empty=[Coverage(config, store, calendar, base).no_days_reason()]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 
 import attrs
 
 from scanner_core.evaluate.replay import ChunkResult, RunSpec, run_range
+from scanner_core.progress import Progress
 
 
 def split_days(days: Sequence[dt.date], chunks: int) -> list[tuple[dt.date, dt.date]]:
@@ -77,21 +78,22 @@ def run_chunks(
     days: Sequence[dt.date],
     chunks: int,
     executor: Executor | None,
-    on_done: Callable[[ChunkResult], None] | None = None,
+    progress: Progress | None = None,
 ) -> ChunkResult:
-    """Run ``spec``'s days in ``chunks`` pieces on ``executor`` (None: here, in order)."""
+    """Run ``spec``'s days in ``chunks`` pieces on ``executor`` (None: here, in order).
+
+    ``progress`` advances per day here, and per finished chunk on an executor."""
     ranges = split_days(days, chunks)
     specs = [attrs.evolve(spec, start=first, end=last) for first, last in ranges]
     results: list[ChunkResult] = []
     if executor is None:
-        for one in specs:
-            results.append(run_range(one))
-            if on_done:
-                on_done(results[-1])
+        watching = [progress] if progress is not None else []
+        results = [run_range(one, watching) for one in specs]
     else:
         futures = [executor.submit(run_range, one) for one in specs]
-        for future in futures:
-            results.append(future.result())
-            if on_done:
-                on_done(results[-1])
+        for future in as_completed(futures):
+            done = future.result()
+            results.append(done)
+            if progress is not None:
+                progress.advance(done.days, len(done.picks))
     return merge(results)

@@ -4,6 +4,7 @@ recording every pick."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,9 @@ class RunSpec:
     skip_damaged: bool = False
 
 
-def run_range(spec: RunSpec) -> ChunkResult:
-    """Run the session from ``spec.start`` to ``spec.end`` and keep what each scan picked.
+def run_range(spec: RunSpec, observers: Sequence[object] = ()) -> ChunkResult:
+    """Run the session from ``spec.start`` to ``spec.end`` and keep what each scan picked;
+    ``observers`` (hook implementations, such as a progress bar) watch it too.
 
     The session warms up from the store as any run does, so a range started later sees
     the same bars and indicator values on the days both cover.
@@ -58,6 +60,8 @@ def run_range(spec: RunSpec) -> ChunkResult:
     )
     recorder = PickRecorder()
     coordinator.manager.pm.register(recorder, name="evaluate-picks")
+    for k, observer in enumerate(observers):
+        coordinator.manager.pm.register(observer, name=f"evaluate-observer-{k}")
     summary = coordinator.run()
     return ChunkResult(
         spec.start,
