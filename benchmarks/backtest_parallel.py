@@ -30,32 +30,27 @@ from scanner_core.evaluate import BacktestOptions, run_backtest
 from scanner_core.store import BarStore
 
 FIRST = dt.date(2019, 1, 2)
-SCANNERS = """
-[[scanners]]
-module = "gap"
-pre_session = true
-max_symbols = 5
-schedule = { interval = "5m", start_time = "09:35", end_time = "09:35" }
-config = { min_gap_pct = 1.0, opening_minutes = 5, opening_min_volume = 20000 }
+#: Each scanner's schedule (every, from, to) and config; each keeps 5 symbols a scan.
+PLAN = {
+    "gap": ("5m 09:35 09:35", "min_gap_pct = 1.0, opening_min_volume = 20000"),
+    "momentum": ("15m 10:00 15:30", 'rsi_min = 70.0, volume_ratio_min = 2.0, interval = "5m"'),
+    "volume": ("30m 10:00 15:30", "lookback_days = 3, min_multiple = 2.0"),
+    "breakout": ("15m 10:00 15:30", "high_days = 20, volume_ratio_min = 1.5"),
+}
 
-[[scanners]]
-module = "momentum"
-max_symbols = 5
-schedule = { interval = "15m", start_time = "10:00", end_time = "15:30" }
-config = { rsi_min = 70.0, volume_ratio_min = 2.0, interval = "5m" }
 
-[[scanners]]
-module = "volume"
-max_symbols = 5
-schedule = { interval = "30m", start_time = "10:00", end_time = "15:30" }
-config = { lookback_days = 3, min_multiple = 2.0, min_change_pct = 1.0 }
-
-[[scanners]]
-module = "breakout"
-max_symbols = 5
-schedule = { interval = "15m", start_time = "10:00", end_time = "15:30" }
-config = { high_days = 20, volume_ratio_min = 1.5 }
-"""
+def scanners_toml() -> str:
+    """The [[scanners]] tables of PLAN; gap also scans before the open."""
+    out = []
+    for name, (when, config) in PLAN.items():
+        every, start, end = when.split()
+        out.append(
+            f'[[scanners]]\nmodule = "{name}"\nmax_symbols = 5\n'
+            f"pre_session = {str(name == 'gap').lower()}\n"
+            f'schedule = {{ interval = "{every}", start_time = "{start}", end_time = "{end}" }}\n'
+            f"config = {{ {config} }}\n"
+        )
+    return "\n".join(out)
 
 
 def build_store(root: Path, n: int, days: int, seed: int) -> list[dt.date]:
@@ -107,7 +102,7 @@ def main() -> None:
         config = folder / "bench.toml"
         config.write_text(
             f'start_date = {days[0]}\nend_date = {days[-1]}\n[data]\nstore = "store"\n'
-            f"[universe]\nall = true\n{SCANNERS}"
+            f"[universe]\nall = true\n{scanners_toml()}"
         )
         serial, base = timed(config, folder / "serial")
         print(f"serial:            {serial:7.1f} s  ({base.summary['picks']} picks)")
