@@ -39,6 +39,7 @@ def stats_command(file: str, as_json: bool) -> None:
 
     from rich.console import Console
 
+    from scanner_core.evaluate.quality import quality, quality_table, summary_beside
     from scanner_core.stats import ScanHistory, StatsFileError, stats_table
 
     try:
@@ -46,10 +47,16 @@ def stats_command(file: str, as_json: bool) -> None:
     except StatsFileError as exc:
         raise click.ClickException(str(exc)) from exc
     stats = history.get_scanner_stats()
+    # A backtest's folder holds its summary beside stats.json: show how the picks did too.
+    summary = summary_beside(file)
     if as_json:
+        if summary is not None:
+            stats = {**stats, "pick_quality": quality(summary)}
         click.echo(json.dumps(stats, indent=2))
     else:
         Console().print(stats_table(stats, title=f"Scanner stats: {file}"))
+        if summary is not None:
+            Console().print(quality_table(summary, title="Pick quality (scanner backtest)"))
 
 
 @main.command("plugins")
@@ -488,6 +495,55 @@ def _backtest_lines(result) -> list[str]:
     lines += [f"[BACKTEST]   problem: {p}" for p in run["problems"]]
     lines.append(f"[BACKTEST] wrote {result.out}/report.html, summary.json, picks.parquet")
     return lines
+
+
+@main.command("scan")
+@click.argument("target")
+@click.option(
+    "--at",
+    "at",
+    required=True,
+    type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    help="The moment, in exchange time: 2019-02-13T10:30.",
+)
+@store_option
+@click.option("--json", "as_json", is_flag=True, help="Print the picks as JSON instead.")
+def scan_command(target: str, at, root: str | None, as_json: bool) -> None:
+    """Show what scanner TARGET (a name, or every scanner of a CONFIG file) would have
+    found at --at, ranked, with its values; point in time, from the store."""
+    import json
+    import logging
+    from pathlib import Path
+
+    from scanner_core.calendar import TimeManager
+    from scanner_core.config import ConfigError
+    from scanner_core.evaluate.oneshot import pick_lines, scan_at, session_for
+    from scanner_core.logs import configure_logging
+    from scanner_core.store import DEFAULT_ROOT, StoreError
+
+    configure_logging("text", logging.WARNING)
+    try:
+        config, name, base_dir = session_for(target, Path(root or DEFAULT_ROOT))
+        result = scan_at(config, name, base_dir, at)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+    except (ValueError, StoreError) as exc:
+        click.echo(f"{target}: {exc}", err=True)
+        raise SystemExit(1) from None
+    if result.empty:
+        for reason in result.empty:
+            click.echo(f"{target}: nothing scanned: {reason}", err=True)
+        raise SystemExit(EMPTY_RUN)
+    if as_json:
+        rows = [
+            dict(r, time=r["time"].isoformat(), values=json.loads(r["values"]))
+            for r in result.picks
+        ]
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    for line in pick_lines(result, str(TimeManager(config.calendar).tz)):
+        click.echo(line)
 
 
 @main.command("new")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from backtests import backtest, demo_config
+from backtests import backtest, command, demo_config, scan
 
 from scanner_core.evaluate.report import PLOTS
 
@@ -115,3 +115,49 @@ def test_from_after_to_is_one_line(demo):
     result = backtest(str(demo), "--from", "2019-02-15", "--to", "2019-02-11")
     assert result.exit_code == 1
     assert result.output.strip() == f"{demo}: --from 2019-02-15 is after --to 2019-02-11"
+
+
+def test_scan_at_a_moment_finds_what_the_backtest_found_then(demo, written):
+    picks = pd.read_parquet(written / "picks.parquet")
+    momentum = picks[picks["scanner"] == "momentum"]
+    moment = momentum["time"].iloc[0].tz_convert("America/New_York")
+    result = scan(str(demo), "--at", f"{moment:%Y-%m-%dT%H:%M}", "--json")
+    assert result.exit_code == 0, result.output
+    # momentum and breakout both scan every 15 minutes in the demo: --at runs all four
+    both = ("momentum", "breakout")
+    found = [(r["scanner"], r["rank"], r["symbol"]) for r in json.loads(result.output)]
+    then = picks[(picks["time"] == momentum["time"].iloc[0]) & picks["scanner"].isin(both)]
+    want = list(then[["scanner", "rank", "symbol"]].itertuples(index=False, name=None))
+    assert [f for f in found if f[0] in both] == want
+    text = scan(str(demo), "--at", f"{moment:%Y-%m-%d %H:%M}")
+    assert (
+        f"momentum at {moment:%Y-%m-%d %H:%M}: {len(then[then.scanner == 'momentum'])} symbols"
+        in text.output
+    )
+
+
+@pytest.mark.parametrize(
+    ("at", "message"),
+    [
+        ("2019-02-16T10:30", "--at: 2019-02-16 is not a trading day on XNYS"),
+        ("2019-02-13T09:00", "--at: 2019-02-13 09:00:00 is not a whole minute after the open"),
+    ],
+)
+def test_scan_at_a_bad_moment_is_one_line(demo, at, message):
+    result = scan(str(demo), "--at", at)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"{demo}: {message}")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_stats_of_a_backtest_show_pick_quality(written):
+    summary = json.loads((written / "summary.json").read_text())
+    result = command("stats", str(written / "stats.json"), "--json")
+    assert result.exit_code == 0, result.output
+    quality = json.loads(result.output)["pick_quality"]
+    for name, row in summary["scanners"].items():
+        for horizon, stats in row["by_horizon"].items():
+            assert quality[name][horizon]["mean"] == stats["mean"]
+            assert quality[name][horizon]["universe_mean"] == stats["universe"]["mean"]
+    text = command("stats", str(written / "stats.json"))
+    assert "Pick quality" in text.output and "momentum" in text.output
