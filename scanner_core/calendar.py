@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from functools import cache, cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -28,12 +29,17 @@ CALENDAR_START = "1990-01-02"
 
 @cache
 def _exchange_calendar(name: str) -> exchange_calendars.ExchangeCalendar:
-    try:
-        return exchange_calendars.get_calendar(name, start=CALENDAR_START)
-    except ValueError:
-        # Some calendars are defined only from a later date (Tokyo from 1997).
-        bound = type(exchange_calendars.get_calendar(name)).bound_min()
-        return exchange_calendars.get_calendar(name, start=bound)
+    # exchange_calendars builds its schedule with Series.values, which pandas 3.1 deprecates
+    # for tz-aware data; the warning is theirs, and without this it reaches every user's
+    # logs and every plugin's test run.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Series.values returning an ndarray", DeprecationWarning)
+        try:
+            return exchange_calendars.get_calendar(name, start=CALENDAR_START)
+        except ValueError:
+            # Some calendars are defined only from a later date (Tokyo from 1997).
+            bound = type(exchange_calendars.get_calendar(name)).bound_min()
+            return exchange_calendars.get_calendar(name, start=bound)
 
 
 class TimeManager:

@@ -29,8 +29,9 @@ def plugin_rows() -> list[dict[str, Any]]:
 
 
 def plugin_lines(rows: list[dict[str, Any]]) -> list[str]:
-    """The text listing: a header, one line per plugin, and a note where none is installed."""
-    lines = [f"{'NAME':<16} {'DISTRIBUTION':<28} STATUS"]
+    """The text listing: per group a title, a column header and one line per plugin, or a
+    note where none is installed."""
+    lines = []
     if load_filter() is not None:
         lines.append(f"only the plugins {LOAD_ENV} names are loaded")
     for kind, group in (("scanner", ENTRY_POINT_GROUP), ("extension", EXTENSION_GROUP)):
@@ -38,9 +39,11 @@ def plugin_lines(rows: list[dict[str, Any]]) -> list[str]:
         lines.append(f"{kind} plugins ({group}):")
         if not chosen:
             lines.append(f"  no {kind} plugin is installed")
+            continue
+        lines.append(f"  {'NAME':<16} {'DISTRIBUTION':<28} STATUS")
         for row in chosen:
             owner = f"{row['distribution'] or '-'} {row['version'] or ''}".strip()
-            line = f"{row['name']:<16} {owner:<28} {row['status']}"
+            line = f"  {row['name']:<16} {owner:<28} {row['status']}"
             if row["reason"]:
                 line += f": {row['reason']}"
             elif row.get("hooks"):
