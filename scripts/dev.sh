@@ -24,6 +24,8 @@ case "${1:-}" in
     .venv/bin/scanner run examples/demo.toml --history var/demo-history.jsonl \
       --stats-json var/demo-stats.json
     .venv/bin/scanner stats var/demo-stats.json
+    # every pick's forward returns against the baselines: var/backtest/demo/report.html
+    .venv/bin/scanner backtest examples/demo.toml
     ;;
   test)
     setup
