@@ -76,7 +76,8 @@ def build_store(root: Path, n: int, days: int, seed: int) -> list[dt.date]:
 
 def timed(config: Path, out: Path, **options) -> tuple[float, object]:
     t0 = time.perf_counter()
-    result = run_backtest(load_config(config), str(config), BacktestOptions(out=out, **options))
+    options = BacktestOptions(out=out, log_level=logging.ERROR, **options)
+    result = run_backtest(load_config(config), str(config), options)
     return time.perf_counter() - t0, result
 
 
@@ -105,7 +106,10 @@ def main() -> None:
             f"[universe]\nall = true\n{scanners_toml()}"
         )
         serial, base = timed(config, folder / "serial")
-        print(f"serial:            {serial:7.1f} s  ({base.summary['picks']} picks)")
+        print(
+            f"serial:            {serial:7.1f} s  ({base.summary['picks']} picks; sessions"
+            f" {base.seconds['session']:.1f} s, evaluation {base.seconds['evaluate']:.1f} s)"
+        )
         local, mine = timed(config, folder / "local", workers=args.workers)
         print(f"--workers {args.workers}:       {local:7.1f} s  speed-up {serial / local:.2f}x")
         with LocalCluster(

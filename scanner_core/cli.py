@@ -457,6 +457,8 @@ def backtest_command(
             chunks=chunks,
             skip_damaged=skip_damaged,
             progress=wanted(log_format),
+            log_format=log_format,
+            log_level=logging.INFO if verbose else logging.WARNING,
         )
         if horizons:
             options.horizons = parse_horizons(horizons)
@@ -493,7 +495,11 @@ def _backtest_lines(result) -> list[str]:
             cells.append(f"{horizon} {mean} ({hit})")
         lines.append(f"[BACKTEST]   {name}: {row['picks']} picks; " + ", ".join(cells))
     lines += [f"[BACKTEST]   problem: {p}" for p in run["problems"]]
-    lines.append(f"[BACKTEST] wrote {result.out}/report.html, summary.json, picks.parquet")
+    took = result.seconds
+    lines.append(
+        f"[BACKTEST] wrote {result.out}/report.html, summary.json, picks.parquet"
+        f" (sessions {took.get('session', 0):.1f} s, evaluation {took.get('evaluate', 0):.1f} s)"
+    )
     return lines
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,9 @@ class BacktestOptions:
     skip_damaged: bool = False
     #: Show a progress bar over the days (on stderr).
     progress: bool = False
+    #: How worker processes log (this process keeps its own set-up).
+    log_format: str = "text"
+    log_level: int = logging.WARNING
 
 
 @define
@@ -63,6 +68,8 @@ class BacktestResult:
     run: ChunkResult
     summary: dict[str, Any]
     picks: pd.DataFrame
+    #: Wall-clock seconds of the sessions, the evaluation and writing the files.
+    seconds: dict[str, float] = field(factory=dict)
 
 
 def default_out(config_file: str | Path) -> Path:
@@ -107,22 +114,28 @@ def run_backtest(
         end,
         options.skip_damaged,
     )
+    worker_spec = attrs.evolve(spec, log_format=options.log_format, log_level=options.log_level)
+    started = time.perf_counter()
     if days:
         with (
             executor_for(options.workers, options.scheduler) as executor,
             Progress(len(days), "backtest", enabled=options.progress) as progress,
         ):
             chunks = options.chunks or _default_chunks(options, executor)
-            run = run_chunks(spec, days, chunks, executor, progress)
+            run = run_chunks(
+                spec if executor is None else worker_spec, days, chunks, executor, progress
+            )
     else:
         run = ChunkResult(
             start, end, empty=[Coverage(config, store, calendar, base).no_days_reason()]
         )
+    seconds = {"session": time.perf_counter() - started}
     picks = picks_frame(run.picks)
     universe = config.universe.resolve(store.symbols(base))
     measured, random = evaluate(
         picks, BarSource(store, calendar), calendar, base, universe, options.horizons, options.seed
     )
+    seconds["evaluate"] = time.perf_counter() - started - seconds["session"]
     tz = str(calendar.tz)
     scanners = list(
         dict.fromkeys([*(s.name for s in config.scanners if s.enabled), *picks["scanner"]])
@@ -149,7 +162,8 @@ def run_backtest(
     }
     out = options.out or default_out(config_file)
     _write(out, config_file, summary, measured, random, run, options.horizons, tz)
-    return BacktestResult(out, run, summary, measured)
+    seconds["write"] = time.perf_counter() - started - seconds["session"] - seconds["evaluate"]
+    return BacktestResult(out, run, summary, measured, seconds)
 
 
 def _default_chunks(options: BacktestOptions, executor) -> int:

@@ -4,6 +4,7 @@ recording every pick."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from attrs import define, field
 from scanner_core.config import SessionConfig
 from scanner_core.coordinator import SessionCoordinator
 from scanner_core.evaluate.picks import PickRecorder
+from scanner_core.logs import configure_logging
 from scanner_core.stats import ScanRecord
 
 
@@ -42,6 +44,9 @@ class RunSpec:
     start: dt.date
     end: dt.date
     skip_damaged: bool = False
+    #: Set the log format and level first: a worker process starts with no logging set up.
+    log_format: str | None = None
+    log_level: int = logging.WARNING
 
 
 def run_range(spec: RunSpec, observers: Sequence[object] = ()) -> ChunkResult:
@@ -51,6 +56,8 @@ def run_range(spec: RunSpec, observers: Sequence[object] = ()) -> ChunkResult:
     The session warms up from the store as any run does, so a range started later sees
     the same bars and indicator values on the days both cover.
     """
+    if spec.log_format is not None:
+        configure_logging(spec.log_format, spec.log_level)
     config = attrs.evolve(spec.config, start_date=spec.start, end_date=spec.end)
     coordinator = SessionCoordinator(
         config,
