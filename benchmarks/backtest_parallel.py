@@ -1,6 +1,7 @@
 """`scanner backtest` over many symbols and days: serial, local processes, a Dask cluster.
 
-Run: ``python benchmarks/backtest_parallel.py [--symbols 8000] [--days 20] [--workers 2]``.
+Run: ``python benchmarks/backtest_parallel.py [--symbols 8000] [--days 20] [--workers 2]
+[--ways serial,local,dask]``.
 Writes a seeded random walk (daily history, then 1-minute bars for each day of the
 range) into a temporary store, then runs the four scanners over the range three ways:
 in this process, with ``--workers N`` local processes, and on a ``distributed``
@@ -87,10 +88,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--ways", default="serial,local,dask", help="Runs to make, of serial, local and dask."
+    )
     args = parser.parse_args()
     # max_symbols warnings on every scan would bury the figures
     logging.getLogger("scanner").setLevel(logging.ERROR)
-    from distributed import LocalCluster
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -105,30 +108,51 @@ def main() -> None:
             f'start_date = {days[0]}\nend_date = {days[-1]}\n[data]\nstore = "store"\n'
             f"[universe]\nall = true\n{scanners_toml()}"
         )
-        serial, base = timed(config, folder / "serial")
-        print(
-            f"serial:            {serial:7.1f} s  ({base.summary['picks']} picks; sessions"
-            f" {base.seconds['session']:.1f} s, evaluation {base.seconds['evaluate']:.1f} s)"
+        results = {}
+        for way in args.ways.split(","):
+            results[way] = run_way(way, config, folder, args.workers)
+        report(results, args.workers)
+
+
+def run_way(way: str, config: Path, folder: Path, workers: int) -> tuple[float, object]:
+    """One run: ``serial``, ``local`` (--workers) or ``dask`` (a LocalCluster)."""
+    if way == "serial":
+        return timed(config, folder / way)
+    if way == "local":
+        return timed(config, folder / way, workers=workers)
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        return timed(config, folder / way, scheduler=cluster.scheduler_address, chunks=workers)
+
+
+def report(results: dict, workers: int) -> None:
+    """Seconds per run, speed-ups against serial, Dask against local, and agreement."""
+    labels = {"serial": "serial", "local": f"--workers {workers}", "dask": f"dask ({workers})"}
+    serial = results.get("serial", (None,))[0]
+    for way, (seconds, result) in results.items():
+        line = f"{labels[way]:<14} {seconds:7.1f} s  ({result.summary['picks']} picks; sessions"
+        line += (
+            f" {result.seconds['session']:.1f} s, evaluation {result.seconds['evaluate']:.1f} s)"
         )
-        local, mine = timed(config, folder / "local", workers=args.workers)
-        print(f"--workers {args.workers}:       {local:7.1f} s  speed-up {serial / local:.2f}x")
-        with LocalCluster(
-            n_workers=args.workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster:
-            dask, theirs = timed(
-                config, folder / "dask", scheduler=cluster.scheduler_address, chunks=args.workers
-            )
+        if serial and way != "serial":
+            line += f"  speed-up {serial / seconds:.2f}x"
+        print(line)
+    if "local" in results and "dask" in results:
+        local, dask = results["local"][0], results["dask"][0]
         print(
-            f"dask ({args.workers} workers):  {dask:7.1f} s  speed-up {serial / dask:.2f}x,"
-            f" overhead against local processes {dask - local:+.1f} s ({dask / local - 1:+.0%})"
+            f"dask overhead against local processes: {dask - local:+.1f} s"
+            f" ({dask / local - 1:+.0%})"
         )
-        columns = ["scanner", "time", "rank", "symbol", "price"]
-        same = all(r.picks[columns].equals(base.picks[columns]) for r in (mine, theirs))
-        print(f"same picks and prices in all three: {same}")
+    columns = ["scanner", "time", "rank", "symbol", "price"]
+    frames = [result.picks[columns] for _, result in results.values()]
+    print(f"same picks and prices in every run: {all(f.equals(frames[0]) for f in frames)}")
 
 
 if __name__ == "__main__":

@@ -118,10 +118,10 @@ def run_backtest(
     started = time.perf_counter()
     if days:
         with (
-            executor_for(options.workers, options.scheduler) as executor,
+            executor_for(options.workers, options.scheduler) as (executor, slots),
             Progress(len(days), "backtest", enabled=options.progress) as progress,
         ):
-            chunks = options.chunks or _default_chunks(options, executor)
+            chunks = options.chunks or slots
             run = run_chunks(
                 spec if executor is None else worker_spec, days, chunks, executor, progress
             )
@@ -164,14 +164,6 @@ def run_backtest(
     _write(out, config_file, summary, measured, random, run, options.horizons, tz)
     seconds["write"] = time.perf_counter() - started - seconds["session"] - seconds["evaluate"]
     return BacktestResult(out, run, summary, measured, seconds)
-
-
-def _default_chunks(options: BacktestOptions, executor) -> int:
-    if options.scheduler and executor is not None:
-        # A cluster's worker count, twice over so a slow chunk does not hold the rest.
-        workers = len(executor._client.scheduler_info().get("workers", {})) or 1
-        return 2 * workers
-    return max(1, options.workers)
 
 
 def _write(out: Path, config_file, summary, measured, random, run, horizons, tz) -> None:

@@ -51,9 +51,11 @@ def merge(results: Sequence[ChunkResult]) -> ChunkResult:
 
 
 @contextmanager
-def executor_for(workers: int, scheduler: str | None) -> Iterator[Executor | None]:
-    """The executor chunks run on: none (this process) for one worker and no scheduler,
-    local processes for more, a Dask cluster's executor when a scheduler is named."""
+def executor_for(workers: int, scheduler: str | None) -> Iterator[tuple[Executor | None, int]]:
+    """The executor chunks run on and the chunks it should get by default: none (this
+    process, one chunk) for one worker and no scheduler, ``workers`` local processes, or a
+    Dask cluster's executor (two chunks per cluster worker, so a slow one holds no others
+    up) when a scheduler is named."""
     if scheduler:
         try:
             from distributed import Client
@@ -62,15 +64,16 @@ def executor_for(workers: int, scheduler: str | None) -> Iterator[Executor | Non
                 "--scheduler needs dask.distributed: pip install 'scanner-core[dask]'"
             ) from exc
         with Client(scheduler, set_as_default=False) as client:
-            yield client.get_executor()
+            cluster = len(client.scheduler_info().get("workers", {})) or 1
+            yield client.get_executor(), 2 * cluster
         return
     if workers <= 1:
-        yield None
+        yield None, 1
         return
     # A fresh interpreter per worker: forking a session process that has threads is unsafe.
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield pool
+        yield pool, workers
 
 
 def run_chunks(
