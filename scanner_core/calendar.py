@@ -12,6 +12,8 @@ import exchange_calendars
 import numpy as np
 import pandas as pd
 
+from scanner_core.clock import SessionClock
+
 Mode = Literal["backtest", "live"]
 Window = Literal["pre_market", "regular", "after_hours", "closed"]
 
@@ -45,11 +47,18 @@ def _exchange_calendar(name: str) -> exchange_calendars.ExchangeCalendar:
 class TimeManager:
     """Exchange sessions and market windows in exchange time, plus the session clock.
 
-    In backtest mode the clock is simulated: it starts unset and only moves forward through
-    `set_time` / `advance_to`. In live mode `now()` is the wall clock.
+    `now()` reads the session's one clock (`scanner_core.clock`): a SessionClock given
+    here (or its own), which starts unset and only moves forward through `set_time` /
+    `advance_to`; in live mode without a clock given, the wall clock.
     """
 
-    def __init__(self, calendar: str = "XNYS", mode: Mode = "backtest") -> None:
+    def __init__(
+        self,
+        calendar: str = "XNYS",
+        mode: Mode = "backtest",
+        *,
+        clock: SessionClock | None = None,
+    ) -> None:
         if mode not in ("backtest", "live"):
             raise ValueError(f"mode: expected 'backtest' or 'live', got {mode!r}")
         self.calendar_name = calendar
@@ -68,7 +77,10 @@ class TimeManager:
         self._early = np.isin(
             self._days, self._calendar.early_closes.values.astype("datetime64[D]")
         )
-        self._now: dt.datetime | None = None
+        #: The session clock `now()` reads; None in live mode without one: the wall clock.
+        self.clock: SessionClock | None = (
+            clock if clock is not None or mode == "live" else SessionClock()
+        )
 
     # -- calendar ---------------------------------------------------------------------------
 
@@ -277,21 +289,23 @@ class TimeManager:
     # -- clock ------------------------------------------------------------------------------
 
     def now(self) -> dt.datetime:
-        """The session clock: simulated in backtest, the wall clock in live (exchange time)."""
-        if self.mode == "live":
+        """The session clock in exchange time (the wall clock in live mode without one)."""
+        if self.clock is None:
             return dt.datetime.now(self.tz)
-        if self._now is None:
+        now = self.clock.now()
+        if now is None:
             raise RuntimeError("the backtest clock is not set yet; call set_time() first")
-        return self._now
+        return now.astimezone(self.tz)
 
     def set_time(self, moment: dt.datetime) -> None:
-        """Move the simulated clock to `moment`; it never goes backwards."""
-        if self.mode == "live":
+        """Move the session clock to `moment`; it never goes backwards."""
+        if self.clock is None:
             raise RuntimeError("the live clock is the wall clock and cannot be set")
         moment = self.localize(moment)
-        if self._now is not None and moment < self._now:
-            raise ValueError(f"the clock cannot go back from {self._now} to {moment}")
-        self._now = moment
+        now = self.clock.now()
+        if now is not None and moment < now:
+            raise ValueError(f"the clock cannot go back from {now.astimezone(self.tz)} to {moment}")
+        self.clock.advance(moment)
 
     advance_to = set_time
 

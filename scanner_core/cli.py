@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 
@@ -26,7 +28,7 @@ def main() -> None:
 # Commands are defined below, one small function each, calling library code.
 
 #: Exit code of a `scanner run` that did nothing (no scanner, no bar, every scan failed).
-EMPTY_RUN = 3
+from scanner_core.session_run import EMPTY_RUN  # noqa: E402  (one definition, kept light)
 
 
 @main.command("stats")
@@ -242,49 +244,46 @@ def data_verify_command(root: str | None, repair: bool) -> None:
         raise SystemExit(1)
 
 
+def _session_options(command):
+    """The options `scanner run` and `scanner live` share: outputs and logging."""
+    written = {
+        "--history": "Write every scan's symbols as JSON lines (byte-identical across runs).",
+        "--stats-json": "Write scan records and timings for `scanner stats`.",
+    }
+    options = [
+        *(
+            click.option(flag, f"{flag[2:].split('-')[0]}_path", type=click.Path(), help=text)
+            for flag, text in written.items()
+        ),
+        click.option(
+            "--log-format",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+            help="Log lines as text or as JSON objects.",
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="Only warnings, errors and the summary."),
+        click.option(
+            "--allow-empty",
+            is_flag=True,
+            help=f"Exit 0 even when the run did nothing (otherwise exit {EMPTY_RUN}).",
+        ),
+        click.option(
+            "--skip-damaged",
+            is_flag=True,
+            help="Leave out store partitions that cannot be read (a warning each)"
+            " instead of stopping.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @main.command("run")
 @click.argument("config", type=click.Path(dir_okay=False))
-@click.option(
-    "--history",
-    "history_path",
-    type=click.Path(),
-    default=None,
-    help="Write every scan's symbols as JSON lines (byte-identical across runs).",
-)
-@click.option(
-    "--stats-json",
-    "stats_path",
-    type=click.Path(),
-    default=None,
-    help="Write scan records and timings for `scanner stats`.",
-)
-@click.option(
-    "--log-format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Log lines as text or as JSON objects.",
-)
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings, errors and the summary.")
-@click.option(
-    "--allow-empty",
-    is_flag=True,
-    help=f"Exit 0 even when the run did nothing (otherwise exit {EMPTY_RUN}).",
-)
-@click.option(
-    "--skip-damaged",
-    is_flag=True,
-    help="Leave out store partitions that cannot be read (a warning each) instead of stopping.",
-)
-def run_command(
-    config: str,
-    history_path: str | None,
-    stats_path: str | None,
-    log_format: str,
-    quiet: bool,
-    allow_empty: bool,
-    skip_damaged: bool,
-) -> None:
+@_session_options
+def run_command(config: str, skip_damaged: bool, **outputs: Any) -> None:
     """Run the backtest session described by CONFIG.
 
     Exits 1 on a bad config or store, and 3 when the run did nothing: no scanner
@@ -293,66 +292,100 @@ def run_command(
     the summary and files; the exit code is then 128 + the signal's number (130, 143,
     129). A second signal exits at once.
     """
-    from scanner_core.outputs import OutputPathError, check_output_paths
+    from scanner_core.session_run import SessionRun
 
-    try:  # before the run, which could take hours, not after it
-        check_output_paths({"--history": history_path, "--stats-json": stats_path})
-    except OutputPathError as exc:
-        click.echo(str(exc), err=True)
-        raise SystemExit(1) from None
-    import logging
-    from pathlib import Path
+    SessionRun(config, **outputs).run(
+        lambda session, base_dir: _backtest(session, base_dir, config, skip_damaged)
+    )
 
-    from scanner_core import reaper
-    from scanner_core.config import ConfigError, load_config
+
+def _backtest(session, base_dir, config: str, skip_damaged: bool):
     from scanner_core.coordinator import SessionCoordinator
-    from scanner_core.logs import configure_logging
-    from scanner_core.progress import Progress, wanted
-    from scanner_core.shutdown import handling_signals
-    from scanner_core.store import StoreError
 
-    configure_logging(log_format, logging.WARNING if quiet else logging.INFO)
+    return SessionCoordinator(
+        session, base_dir=base_dir, config_file=config, skip_damaged=skip_damaged
+    )
+
+
+@main.command("live")
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option(
+    "--feed",
+    "feed_name",
+    default="replay",
+    show_default=True,
+    help="The feed bars come from: replay, websocket, or an installed feed plugin's name.",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="replay: how many times faster than real time the stored days play.",
+)
+@click.option("--url", default=None, help="websocket: the server to connect to (ws://...).")
+@click.option(
+    "--max-lag",
+    "max_lag",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Pause scheduled scans while the session is this many seconds behind its feed.",
+)
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve Prometheus metrics over HTTP on this port (off by default).",
+)
+@_session_options
+def live_command(
+    config: str,
+    feed_name: str,
+    speed: float,
+    url: str | None,
+    max_lag: float,
+    metrics_port: int | None,
+    skip_damaged: bool,
+    **outputs: Any,
+) -> None:
+    """Run CONFIG as a live session over a feed: scans forked beside ingestion.
+
+    The same outputs and exit codes as `scanner run`: 1 on a bad config, store or feed,
+    3 when the session did nothing, 128 + the signal's number after a stop signal.
+    """
+    from scanner_core.feeds import FeedError, load_feed
+    from scanner_core.session_run import SessionRun
+
+    options: dict[str, object] = {}
+    if feed_name == "replay":
+        options["speed"] = speed
+    elif feed_name == "websocket":
+        if not url:
+            click.echo("--feed websocket needs --url ws://HOST:PORT/...", err=True)
+            raise SystemExit(1)
+        options["url"] = url
     try:
-        session = load_config(config)
-        coordinator = SessionCoordinator(
-            session,
-            base_dir=Path(config).resolve().parent,
-            config_file=config,
-            skip_damaged=skip_damaged,
-        )
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
+        feed = load_feed(feed_name, **options)
+    except FeedError as exc:
+        click.echo(f"--feed: {exc}", err=True)
         raise SystemExit(1) from None
-    except ValueError as exc:  # the store or range: named after the config, as check does
-        click.echo(f"{config}: {exc}", err=True)
-        raise SystemExit(1) from None
-    # Orphans a scan leaves re-parent to this process, which ends them: nothing the
-    # session started outlives it.
-    days = len(coordinator.coverage.days())
-    with (
-        handling_signals() as stop,
-        reaper.owning_descendants(grace=0.3),
-        Progress(days, "run", unit="found", enabled=wanted(log_format)) as progress,
-    ):
-        coordinator.manager.pm.register(progress, name="progress")
-        try:
-            summary = coordinator.run()
-        except StoreError as exc:
-            click.echo(str(exc), err=True)
-            raise SystemExit(1) from None
-        if quiet:
-            for line in summary.lines():
-                click.echo(line)
-        if history_path:
-            coordinator.recorder.write(history_path)
-        if stats_path:
-            coordinator.manager.history.to_json(stats_path)
-    if stop.requested:
-        raise SystemExit(stop.exit_code)
-    if summary.empty and not allow_empty:
-        for reason in summary.empty:
-            click.echo(f"{config}: the run did nothing: {reason}", err=True)
-        raise SystemExit(EMPTY_RUN)
+    run = SessionRun(config, **outputs)
+    run.metrics_port = metrics_port
+    run.run(lambda session, base_dir: _live(session, base_dir, config, feed, max_lag, skip_damaged))
+
+
+def _live(session, base_dir, config: str, feed, max_lag: float, skip_damaged: bool):
+    from scanner_core.loop import SessionLoop
+
+    return SessionLoop(
+        session,
+        feed,
+        base_dir=base_dir,
+        config_file=config,
+        skip_damaged=skip_damaged,
+        max_lag_seconds=max_lag,
+    )
 
 
 @main.command("backtest")

@@ -206,16 +206,40 @@ def _printable(most: int) -> Callable[[Any], bool]:
 
 
 def _default_name(config: ScannerConfig) -> str:
-    return config.module
+    return config.module or config.compose or ""
+
+
+def _expression(text: str) -> bool:
+    from scanner_core.expression import GRAMMAR, ExpressionError, parse
+
+    try:
+        parse(text)
+    except ExpressionError as exc:
+        raise Invalid(f"{GRAMMAR} ({exc})", text) from None
+    return True
+
+
+def _expression_rule() -> Callable[[Any, attrs.Attribute, Any], None]:
+    return _rule(_optional(lambda t: _printable(1000)(t) and _expression(t)), "an expression")
+
+
+def _minutes_rule() -> Callable[[Any, attrs.Attribute, Any], None]:
+    return _rule(lambda n: n >= 0, "a number of minutes >= 0")
 
 
 @frozen(kw_only=True)
 class ScannerConfig:
-    """One scanner enabled in a session: which plugin, when it runs, and its limits."""
+    """One scanner enabled in a session: which plugin or composition, when it runs, its limits."""
 
     module: str = field(
-        validator=_rule(_printable(256), "a scanner name, file.py or package.module:Class")
+        default="",
+        validator=_rule(
+            lambda m: m == "" or _printable(256)(m),
+            "a scanner name, file.py or package.module:Class",
+        ),
     )
+    #: Scanners combined by an expression, instead of a module: "gap & momentum".
+    compose: str | None = field(default=None, validator=_expression_rule())
     name: str = field(
         default=attrs.Factory(_default_name, takes_self=True),
         validator=_rule(_printable(256), "a scanner name of 1-256 printable characters"),
@@ -236,6 +260,20 @@ class ScannerConfig:
         default=0, validator=_rule(lambda n: 0 <= n <= 10, "a count from 0 to 10")
     )
     max_consecutive_failures: int = field(default=3, validator=_rule(_positive, "a count > 0"))
+    #: A symbol this scanner added stays at least this long before a removal rule drops it.
+    min_minutes_in_session: float = field(default=0, validator=_minutes_rule())
+    #: A symbol a removal rule took out may not be added again by this scanner for so long.
+    cooldown_minutes: float = field(default=0, validator=_minutes_rule())
+    #: An expression; a symbol this scanner added leaves when it passes at a later scan.
+    remove_when: str | None = field(default=None, validator=_expression_rule())
+
+    def __attrs_post_init__(self) -> None:
+        if not self.module and self.compose is None:
+            raise Invalid(
+                "a value: a scanner module, or a compose expression", Marker.NONE, "module"
+            )
+        if self.module and self.compose is not None:
+            raise Invalid("either module or compose, not both", self.compose, "compose")
 
 
 @frozen(kw_only=True)
@@ -577,6 +615,7 @@ def parse_config(data: Any, file: str = "<config>", base_dir: Path | None = None
         raise ConfigError([Problem(file, "", data, "a table of settings at the top level")])
     config = structure(data, SessionConfig, file)
     _check_schedules(config, file)
+    _check_compositions(config, file)
     return _resolve_paths(config, file, base_dir or Path.cwd())
 
 
@@ -651,6 +690,50 @@ def _check_schedules(config: SessionConfig, file: str) -> None:
     ]
     if problems:
         raise ConfigError(problems)
+
+
+def _check_compositions(config: SessionConfig, file: str) -> None:
+    """Refuse compositions that name themselves (directly or through another) or take settings."""
+    from scanner_core.expression import names
+
+    composed = {s.name: names(s.compose) for s in config.scanners if s.compose is not None}
+    problems = []
+    for index, scanner in enumerate(config.scanners):
+        if scanner.compose is not None and scanner.config:
+            problems.append(
+                Problem(
+                    file,
+                    f"scanners[{index}].config",
+                    scanner.config,
+                    "no settings: a composition's scanners take theirs from their own entries",
+                )
+            )
+        if scanner.compose is not None and _reaches(scanner.name, composed):
+            problems.append(
+                Problem(
+                    file,
+                    f"scanners[{index}].compose",
+                    scanner.compose,
+                    f"an expression that does not name {scanner.name!r} itself,"
+                    " directly or through another composition",
+                )
+            )
+    if problems:
+        raise ConfigError(problems)
+
+
+def _reaches(name: str, composed: Mapping[str, list[str]]) -> bool:
+    """Whether the composition ``name`` names itself through the compositions it names."""
+    seen: set[str] = set()
+    todo = list(composed[name])
+    while todo:
+        current = todo.pop()
+        if current == name:
+            return True
+        if current not in seen and current in composed:
+            seen.add(current)
+            todo.extend(composed[current])
+    return False
 
 
 def load_config(path: str | Path) -> SessionConfig:

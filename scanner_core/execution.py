@@ -129,8 +129,112 @@ def _run_in_process(fn: ScanFn, context: ScanContext) -> ScanOutcome:
 def _run_forked(
     fn: ScanFn, context: ScanContext, timeout_seconds: float, grace: float
 ) -> ScanOutcome:
+    scan = start_forked(fn, context, timeout_seconds, kill_grace_seconds=grace)
+    if isinstance(scan, ScanOutcome):
+        return scan
+    try:
+        payload, exited = _collect(scan.pid, scan.fd, scan.deadline or float("inf"))
+    except BaseException:
+        # An interrupt in the parent (Ctrl-C) must not leave the scan running.
+        scan.stop()
+        raise
+    scan.chunks.append(payload)
+    return scan.finish(exited)
+
+
+class ForkedScan:
+    """A scan running in a forked child, watched without blocking (a live session's).
+
+    The caller polls `fd` (readable: the child wrote or exited), calls `poll()` until it
+    returns True, then `finish()`; or `finish(exited=False)` at the deadline, which
+    ends the child and records a timeout. Either way the child and its process group
+    are gone when `finish` returns.
+    """
+
+    def __init__(
+        self,
+        pid: int,
+        fd: int,
+        context: ScanContext,
+        start: float,
+        timeout_seconds: float | None,
+        grace: float,
+        known: set[int] | None,
+    ) -> None:
+        self.pid, self.fd, self.context = pid, fd, context
+        self.start = start
+        self.timeout_seconds = timeout_seconds
+        #: perf_counter() time at which the scan is stopped; None: no limit.
+        self.deadline = None if timeout_seconds is None else start + timeout_seconds
+        self.chunks: list[bytes] = []
+        self._grace, self._known = grace, known
+        self._eof = False
+        self._done = False
+
+    def poll(self) -> bool:
+        """Read what the child sent without blocking; whether it has exited."""
+        if not self._eof:
+            self._eof = not self._read_available()
+        return self._eof and _exited(self.pid)
+
+    def _read_available(self) -> bool:
+        """Read the pipe dry; False once the child closed it."""
+        os.set_blocking(self.fd, False)
+        try:
+            while chunk := os.read(self.fd, 1 << 20):
+                self.chunks.append(chunk)
+        except BlockingIOError:
+            return True
+        return False
+
+    @property
+    def reading(self) -> bool:
+        """Whether the child's pipe is still open (a select on `fd` would wait)."""
+        return not self._eof
+
+    def overdue(self) -> bool:
+        """Whether the scan ran past its time limit."""
+        return self.deadline is not None and time.perf_counter() >= self.deadline
+
+    def finish(self, exited: bool = True) -> ScanOutcome:
+        """End the child (it exited, or is stopped now) and decode its outcome."""
+        if self._done:
+            raise RuntimeError("finish() was called twice")
+        self._done = True
+        if exited:
+            self.chunks.extend(_drain(self.fd))
+        os.close(self.fd)
+        status = _end_scan(self.pid, self._grace, self._known)
+        name = self.context.scanner_name
+        if not exited:
+            log.warning(
+                "%s: stopped after timeout of %.3gs",
+                name,
+                self.timeout_seconds or 0.0,
+                extra={"scanner": name, "event": "timeout"},
+            )
+            return ScanOutcome(
+                error=TIMEOUT, execution_time_ms=_ms_since(self.start), isolated=True
+            )
+        return _decode(b"".join(self.chunks), status, _ms_since(self.start), name)
+
+    def stop(self) -> None:
+        """End the child and its group at once, dropping its outcome."""
+        if not self._done:
+            self._done = True
+            os.close(self.fd)
+            _end_scan(self.pid, self._grace, self._known)
+
+
+def start_forked(
+    fn: ScanFn,
+    context: ScanContext,
+    timeout_seconds: float | None = None,
+    *,
+    kill_grace_seconds: float = KILL_GRACE_SECONDS,
+) -> ForkedScan | ScanOutcome:
+    """Fork a child running `fn(context)` and return at once; an error outcome if fork fails."""
     start = time.perf_counter()
-    deadline = start + timeout_seconds
     # Unflushed output would otherwise be written twice, once by each process.
     sys.stdout.flush()
     sys.stderr.flush()
@@ -153,27 +257,11 @@ def _run_forked(
         _child_main(fn, context, write_fd)
     gc.unfreeze()
     os.close(write_fd)
+    _running_pids.add(pid)
     # Set here too: the parent may signal the group before the child has set it.
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)
-    try:
-        payload, exited = _collect(pid, read_fd, deadline)
-    except BaseException:
-        # An interrupt in the parent (Ctrl-C) must not leave the scan running.
-        _end_scan(pid, grace, known)
-        raise
-    finally:
-        os.close(read_fd)
-    status = _end_scan(pid, grace, known)
-    if not exited:
-        log.warning(
-            "%s: stopped after timeout of %.3gs",
-            context.scanner_name,
-            timeout_seconds,
-            extra={"scanner": context.scanner_name, "event": "timeout"},
-        )
-        return ScanOutcome(error=TIMEOUT, execution_time_ms=_ms_since(start), isolated=True)
-    return _decode(payload, status, _ms_since(start), context.scanner_name)
+    return ForkedScan(pid, read_fd, context, start, timeout_seconds, kill_grace_seconds, known)
 
 
 def _child_main(fn: ScanFn, context: ScanContext, write_fd: int) -> None:
@@ -230,6 +318,10 @@ def _collect(pid: int, read_fd: int, deadline: float) -> tuple[bytes, bool]:
             return b"".join(chunks), True
 
 
+# Scans forked and not yet ended: a live session runs several at once, and ending one
+# must not take the others for orphans that escaped it.
+_running_pids: set[int] = set()
+
 # Wait statuses of children reaped early where os.waitid cannot leave them unreaped.
 _reaped: dict[int, int] = {}
 
@@ -260,8 +352,9 @@ def _end_scan(pid: int, grace: float, known: set[int] | None) -> int:
     reaper.signal_group(pid, signal.SIGTERM)
     status = _reap_child(pid, grace)
     reaper.end_group(pid, grace)
+    _running_pids.discard(pid)
     if known is not None:
-        reaper.kill_new_children(known | {pid}, grace)
+        reaper.kill_new_children(known | {pid} | _running_pids, grace)
     return status
 
 

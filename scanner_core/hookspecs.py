@@ -25,8 +25,8 @@ def after_scan(context: ScanContext, result: ScanResult) -> None:
 
 
 @hookspec
-def symbols_added(context: ScanContext, symbols: list[str]) -> None:
-    """Observe symbols that a scan added to the session."""
+def symbols_added(context: ScanContext, symbols: list[str], why: dict[str, dict]) -> None:
+    """Observe symbols that a scan added to the session, each with its why record."""
 
 
 @hookspec

@@ -3,9 +3,10 @@
 The rules, applied in this order to an outcome of `scanner_core.execution.run_scan`:
 
 1. A failed scan (timeout, exception) gives an empty result carrying its error.
-2. Type: a `ScanResult` is taken as is. A plain list or tuple is taken as the symbols,
+2. Type: a `ScanResult` is taken as is; a `Screen` is ranked into one (see
+   scanner_core.screen). A plain list or tuple is taken as the symbols,
    ranked in its order, with a warning (a common slip: `return symbols`). Anything
-   else (None, a dict, a str, ...) is an error "bad result: expected ScanResult, got
+   else (None, a dict, a str, ...) is an error "bad result: expected ScanResult or Screen, got
    <type>" with no symbols; it counts as a failed scan.
 3. Symbols that are not non-empty strings are dropped, with a warning.
 4. Duplicates: the first occurrence is kept (it is the better ranked), with a warning.
@@ -30,6 +31,7 @@ from attrs import define, evolve, field, frozen
 from scanner_core.execution import ScanOutcome
 from scanner_core.logs import get_logger
 from scanner_core.scanner import ScanResult
+from scanner_core.screen import Screen
 
 log = get_logger("limits")
 
@@ -96,11 +98,13 @@ def check_result(
     value = outcome.value
     if isinstance(value, ScanResult):
         result = value
+    elif isinstance(value, Screen):
+        result = value.result()
     elif isinstance(value, list | tuple):
         warn(f"returned a {type(value).__name__}, not a ScanResult; taken as the ranked symbols")
         result = ScanResult(symbols=list(value))
     else:
-        error = f"bad result: expected ScanResult, got {type(value).__name__}"
+        error = f"bad result: expected ScanResult or Screen, got {type(value).__name__}"
         log.error("%s: %s", scanner, error, extra={"scanner": scanner, "event": "bad_result"})
         return CheckedResult(ScanResult(error=error, execution_time_ms=elapsed), [], 0)
 

@@ -6,18 +6,17 @@ commands), from the plugins of the ``scanner_core.plugins`` group and any regist
 with the manager's plugin manager; observers run in the session's process and get a copy
 of each result, so none can change what a scanner returned.
 
-Threads in live mode
---------------------
-`submit_scheduled_scans` runs each due scan on a worker thread, so bar ingestion never
-waits for a scan; with a `timeout_seconds` the worker forks the scan into a child it can
-kill (see scanner_core.execution). A worker only *runs* the scan: it touches neither the
-session nor the manager's bookkeeping. Its raw outcome goes into a queue, and `drain()`
-does everything else (checking the result, limits, hooks, adding symbols through the
-callback, history, disabling), on the thread that calls it. The coordinator calls
-`submit_scheduled_scans` and `drain` from its session thread, so the session is only
-ever changed from that one thread. A scan still reads the session while bars arrive:
-in-process (no timeout) it reads the live arrays, forked it reads them as they were at
-the fork.
+Live mode
+---------
+`submit_scheduled_scans` forks each due scan (its whole turn, retries included) into a
+child and returns at once, so bar ingestion never waits for a scan; the session's
+process never starts a thread, so no fork happens while other threads are alive. The
+child only *runs* the scan: it touches neither the session nor the manager's
+bookkeeping, and whatever it changes stays in it. `drain()` reads the finished
+children's pipes and does everything else (checking the result, limits, hooks, adding
+symbols through the callback, history, disabling) in the session's process; `wait()`
+blocks until a child has something to say or a timeout passes, so a loop can wait on
+its feed and its scans at once. A forked scan reads the session as it was at the fork.
 
 Plugin failures
 ---------------
@@ -38,11 +37,11 @@ SessionStopped propagates to the coordinator, which tears the scanners down.
 
 from __future__ import annotations
 
+import copy
 import logging
-import queue
+import select
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,7 +49,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from scanner_core import shutdown
-from scanner_core.execution import TIMEOUT, ScanOutcome, run_scan
+from scanner_core.compose import build_composite, composes, composite_info, scan_function, settle
+from scanner_core.execution import TIMEOUT, ForkedScan, ScanOutcome, run_scan, start_forked
 from scanner_core.extensions import (
     ExtensionInfo,
     allowed,
@@ -61,7 +61,9 @@ from scanner_core.extensions import (
 )
 from scanner_core.limits import SessionSymbolCap, check_result
 from scanner_core.logs import get_logger
+from scanner_core.membership import Membership, Policy
 from scanner_core.plugins import (
+    EntryPointRecord,
     PluginError,
     PluginInfo,
     ScannerPluginManager,
@@ -69,8 +71,10 @@ from scanner_core.plugins import (
     discover,
     lifecycle_typos,
     load_plugin,
+    scanner_builder,
     strict_mode,
 )
+from scanner_core.provenance import with_why
 from scanner_core.retry import FailureTracker, RetryPolicy, run_with_retries
 from scanner_core.scanner import BaseScanner, ScanContext, ScanResult
 from scanner_core.schedule import Schedule
@@ -84,6 +88,8 @@ log = get_logger("manager")
 
 #: Adds the symbols a scan found to the session; may return the ones actually added.
 SymbolsCallback = Callable[[str, list[str], ScanContext], "Iterable[str] | None"]
+#: Takes symbols a removal rule dropped out of the session.
+LeaveCallback = Callable[[str, list[str], ScanContext], None]
 ContextFactory = Callable[[str, "ScannerConfig"], ScanContext]
 #: Which scanners are due: a predicate on the name, or a collection of names.
 Due = Callable[[str], bool] | Collection[str]
@@ -97,15 +103,6 @@ class _Loaded:
     context: ScanContext
 
 
-@attrs.frozen
-class _Finished:
-    """A scan a worker thread ran, waiting for drain() on the session thread."""
-
-    name: str
-    context: ScanContext
-    outcome: ScanOutcome
-
-
 def _raised(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -113,13 +110,31 @@ def _raised(exc: BaseException) -> str:
 def _copied(value: Any) -> Any:
     if isinstance(value, ScanResult):
         return attrs.evolve(value, symbols=list(value.symbols), metadata=dict(value.metadata))
+    if isinstance(value, dict):  # why records: small, and nested
+        return copy.deepcopy(value)
     return list(value) if isinstance(value, list) else value
+
+
+def _log_each(name: str, symbols: Iterable[str], message: str, event: str) -> None:
+    for symbol in symbols:
+        log.info(message, name, symbol, extra={"scanner": name, "symbol": symbol, "event": event})
 
 
 def _policy(cfg: ScannerConfig) -> RetryPolicy:
     return RetryPolicy(
         max_retries=cfg.max_retries, max_consecutive_failures=cfg.max_consecutive_failures
     )
+
+
+def _turn_outcome(outcome: ScanOutcome) -> ScanOutcome:
+    """The outcome of a turn run in a child: the one the turn returned, or the child's."""
+    if outcome.error is None and isinstance(outcome.value, ScanOutcome):
+        return outcome.value
+    return outcome
+
+
+#: How often a waiting session looks at children that closed their pipe but still run.
+_TICK_SECONDS = 0.01
 
 
 def _no_wait(seconds: float) -> None:
@@ -150,9 +165,11 @@ class ScannerManager:
         max_session_symbols: int | None = None,
         known_symbols: Callable[[], Collection[str]] | None = None,
         sleep: Callable[[float], None] | None = None,
+        on_leave: LeaveCallback | None = None,
     ) -> None:
         self.configs = list(scanners)
         self.on_symbols = on_symbols
+        self.on_leave = on_leave
         self.pm = plugin_manager if plugin_manager is not None else ScannerPluginManager()
         self.base_dir = base_dir
         #: Named in errors about a scanner's settings, with their field path.
@@ -176,12 +193,13 @@ class ScannerManager:
         #: Symbols added over the session against `max_session_symbols`.
         self.session_cap = SessionSymbolCap(max_session_symbols)
         self.failures = FailureTracker()
-        self._pool: ThreadPoolExecutor | None = None
-        self._in_flight: dict[str, Future[None]] = {}
-        # Scanners whose live scan has not queued its result yet; set.add and set.discard
-        # are atomic, the session thread adds and the worker discards.
-        self._running: set[str] = set()
-        self._finished: queue.SimpleQueue[_Finished] = queue.SimpleQueue()
+        #: Who added which symbol when, for removal rules, least stays and cooldowns.
+        self.membership = Membership(
+            {c.name: Policy(c.min_minutes_in_session, c.cooldown_minutes) for c in self.configs}
+        )
+        self._records: list[EntryPointRecord] | None = None
+        #: Live scans running in forked children, by scanner name.
+        self._running: dict[str, ForkedScan] = {}
 
     @property
     def scanner_names(self) -> list[str]:
@@ -202,7 +220,7 @@ class ScannerManager:
         """Load the extension plugins, then import and register the enabled scanners only;
         report each failure and go on."""
         self._load_extensions()
-        records = discover()
+        records = self._records = discover()
         for index, cfg in enumerate(self.configs):
             if not cfg.enabled:
                 log.debug("Disabled: %s", cfg.name, extra={"scanner": cfg.name})
@@ -217,7 +235,10 @@ class ScannerManager:
                     level=logging.WARNING,
                 )
                 continue
-            info = load_plugin(cfg.module, base_dir=self.base_dir, records=records)
+            if composes(cfg):
+                info = composite_info(cfg)
+            else:
+                info = load_plugin(cfg.module, base_dir=self.base_dir, records=records)
             if not info.ok:
                 self._fail(cfg.name, info.describe())
                 continue
@@ -263,14 +284,14 @@ class ScannerManager:
     def end_session(self, now: datetime | None = None) -> None:
         """Tell the session_ended observers that a trading day's scans are over."""
         self._notify(None, "session_ended", context=self._session_context(now))
+        self.membership.new_session()
 
     def execute_pre_session_scans(self, now: datetime | None = None) -> dict[str, ScanResult]:
         """Run every scanner configured with pre_session = true, once."""
         results = {}
-        for name, loaded in list(self._loaded.items()):
-            if loaded.config.pre_session:
-                log.info("Pre-session scan: %s", name, extra={"scanner": name})
-                results[name] = self._execute_scan(name, now)
+        for name in self.pre_session_scanners():
+            log.info("Pre-session scan: %s", name, extra={"scanner": name})
+            results[name] = self._execute_scan(name, now)
         return results
 
     def execute_scheduled_scans(self, now: datetime, due: Due) -> dict[str, ScanResult]:
@@ -279,9 +300,8 @@ class ScannerManager:
 
     def teardown_all(self, now: datetime | None = None) -> None:
         """Finish running scans, call teardown() on each scanner and unregister it."""
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            self._stop_workers(pool)
+        if self._running:
+            self._stop_running()
         for name in list(self._loaded):
             self._teardown(name, now)
 
@@ -311,7 +331,7 @@ class ScannerManager:
     # Live mode
 
     def submit_scheduled_scans(self, now: datetime, due: Due) -> list[str]:
-        """Start the due scans on worker threads and return at once; the names started.
+        """Fork the due scans and return at once; the names started.
 
         A scanner whose previous scan is still running is skipped this turn, counted in
         the history (skipped=True) and logged. Results are handed on by drain().
@@ -322,28 +342,69 @@ class ScannerManager:
                 self._skip(name, now)
                 continue
             context = self._context(name, now)
-            self._running.add(name)
-            self._in_flight[name] = self._workers().submit(
-                self._run_in_worker, name, self._scan_turn(name), context
+            limit = self._turn_limit(self._loaded[name].config)
+            # The child runs the whole turn; each attempt's own limit is enforced inside
+            # it, this one only guards against a turn that overruns them all.
+            scan = start_forked(
+                self._scan_turn(name), context, None if limit is None else limit + 1.0
             )
+            if isinstance(scan, ScanOutcome):  # the fork itself failed
+                self._complete(name, context, scan)
+                continue
+            self._running[name] = scan
             started.append(name)
         return started
 
+    def pre_session_scanners(self) -> list[str]:
+        """The scanners taking part that scan once before the session opens."""
+        return [name for name, loaded in self._loaded.items() if loaded.config.pre_session]
+
+    def turn_limit(self, name: str) -> float | None:
+        """The longest one scan turn of `name` can take; None when it has no time limit."""
+        return self._turn_limit(self._loaded[name].config) if name in self._loaded else None
+
+    @property
+    def running(self) -> list[str]:
+        """Scanners whose live scan is still running."""
+        return list(self._running)
+
     def drain(self) -> list[tuple[str, ScanResult]]:
-        """Hand on the results of finished live scans, on the calling (session) thread."""
+        """Hand on the results of finished live scans, in the session's process."""
         results = []
-        while True:
-            try:
-                done = self._finished.get_nowait()
-            except queue.Empty:
-                return results
-            if done.name in self._loaded:
-                results.append((done.name, self._complete(done.name, done.context, done.outcome)))
+        for name, scan in list(self._running.items()):
+            if scan.poll():
+                outcome = scan.finish()
+            elif scan.overdue():
+                outcome = scan.finish(exited=False)
+            else:
+                continue
+            del self._running[name]
+            if name in self._loaded:
+                result = self._complete(name, scan.context, _turn_outcome(outcome))
+                results.append((name, result))
+        return results
+
+    def wait(self, timeout: float) -> None:
+        """Block until a live scan has something to hand on, or `timeout` seconds passed."""
+        fds = [s.fd for s in self._running.values() if s.poll() is False and s.reading]
+        if len(fds) < len(self._running):
+            # A child closed its pipe or exited: only a short wait for it to be reaped.
+            timeout = min(timeout, _TICK_SECONDS)
+        if timeout > 0:
+            if fds:
+                select.select(fds, [], [], timeout)
+            else:
+                time.sleep(timeout)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until no live scan is running; False if some still run after `timeout` s."""
-        running = [f for f in self._in_flight.values() if not f.done()]
-        return not wait(running, timeout).not_done
+        end = None if timeout is None else time.monotonic() + timeout
+        while any(not (s.poll() or s.overdue()) for s in self._running.values()):
+            left = _TICK_SECONDS if end is None else end - time.monotonic()
+            if left <= 0:
+                return False
+            self.wait(min(left, _TICK_SECONDS))
+        return True
 
     # One scan
 
@@ -356,7 +417,7 @@ class ScannerManager:
     def _scan_turn(self, name: str) -> Callable[[ScanContext], ScanOutcome]:
         """One turn of a scan, retries included; built here, safe to run on any thread."""
         cfg = self._loaded[name].config
-        scan = self._loaded[name].scanner.scan
+        scan = scan_function(self._loaded[name].scanner)
         policy = _policy(cfg)
 
         def turn(context: ScanContext) -> ScanOutcome:
@@ -367,23 +428,11 @@ class ScannerManager:
 
         return turn
 
-    def _run_in_worker(
-        self, name: str, turn: Callable[[ScanContext], ScanOutcome], context: ScanContext
-    ) -> None:
-        # Queued before the future completes, so drain() after wait_idle() sees every result.
-        try:
-            outcome = turn(context)
-        except Exception as exc:  # e.g. a failing sleep; the turn must still be recorded
-            outcome = ScanOutcome(error=f"{type(exc).__name__}: {exc}")
-        # No longer running before its result can be drained, so the next turn after a
-        # drain() never sees it as still running.
-        self._running.discard(name)
-        self._finished.put(_Finished(name, context, outcome))
-
     def _complete(self, name: str, context: ScanContext, outcome: ScanOutcome) -> ScanResult:
         """Check a scan's outcome, log it, hand on its symbols, record it; disable if due."""
         cfg = self._loaded[name].config
         known = self._known_symbols() if self._known_symbols is not None else None
+        outcome, leaving = settle(self._loaded[name].scanner, outcome, context)
         checked = check_result(
             outcome,
             scanner=name,
@@ -391,10 +440,11 @@ class ScannerManager:
             known_symbols=known,
             cap=self.session_cap,
         )
-        result = checked.result
+        result = with_why(name, checked.result, context)
         self._log_result(name, result, cfg.timeout_seconds)
         self._notify(name, "after_scan", context=context, result=result)
         added = self._process_scan_result(name, result, context)
+        self._remove(name, leaving, context)
         self.history.record(
             name,
             context.current_time,
@@ -441,16 +491,30 @@ class ScannerManager:
         """Hand the found symbols to the session; the ones it actually added."""
         if result.error or result.skipped or not result.symbols:
             return []
-        symbols = list(result.symbols)
+        symbols, cooling = self.membership.admit(name, result.symbols, context.current_time)
+        _log_each(name, cooling, "%s: Not adding %s: cooling down after its removal", "cooldown")
+        if not symbols:
+            return []
         for symbol in symbols:
             log.info(
                 "%s: Adding symbol %s", name, symbol, extra={"scanner": name, "symbol": symbol}
             )
         added = self.on_symbols(name, symbols, context)
         added = symbols if added is None else list(added)
+        self.membership.join(name, added, context.current_time)
         if added:
-            self._notify(name, "symbols_added", context=context, symbols=added)
+            why = result.metadata.get("why", {})
+            chosen = {symbol: why[symbol] for symbol in added if symbol in why}
+            self._notify(name, "symbols_added", context=context, symbols=added, why=chosen)
         return added
+
+    def _remove(self, name: str, candidates: Collection[str], context: ScanContext) -> None:
+        """Take out the symbols a removal rule names that this scanner may let go now."""
+        gone = self.membership.leaving(name, candidates, context.current_time)
+        if not gone or self.on_leave is None:
+            return
+        _log_each(name, gone, "%s: Removing symbol %s", "removed")
+        self.on_leave(name, gone, context)
 
     def _notify(self, name: str | None, hook: str, **kwargs: Any) -> None:
         """Call each observer of a hook on its own; one that raises is logged and listed."""
@@ -478,34 +542,23 @@ class ScannerManager:
         is_due = due if callable(due) else due.__contains__
         return [name for name in list(self._loaded) if is_due(name)]
 
-    # Workers
+    # Live scans at shutdown
 
-    def _workers(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            # One worker per scanner: a slow scanner never delays another one's turn.
-            self._pool = ThreadPoolExecutor(
-                max_workers=max(1, len(self._loaded)), thread_name_prefix="scanner-scan"
-            )
-        return self._pool
-
-    def _stop_workers(self, pool: ThreadPoolExecutor) -> None:
+    def _stop_running(self) -> None:
         """Wait for running scans as long as their turns may last, hand on their results."""
-        # tuple() copies the set in one step: workers discard from it while we look.
         limits = [
-            self._turn_limit(self._loaded[n].config)
-            for n in tuple(self._running)
-            if n in self._loaded
+            self._turn_limit(self._loaded[n].config) for n in self._running if n in self._loaded
         ]
         if not self.wait_idle(None if None in limits else max(limits, default=0.0) + 1.0):
-            still = sorted(tuple(self._running))
+            still = sorted(self._running)
             log.warning(
                 "Scans still running at shutdown, results dropped: %s",
                 ", ".join(still),
                 extra={"event": "shutdown", "scanners": still},
             )
         self.drain()
-        pool.shutdown(wait=False, cancel_futures=True)
-        self._in_flight.clear()
+        for scan in self._running.values():
+            scan.stop()
         self._running.clear()
 
     @staticmethod
@@ -520,7 +573,13 @@ class ScannerManager:
 
     def _register(self, cfg: ScannerConfig, info: PluginInfo, index: int) -> None:
         try:
-            scanner = build_scanner(info, cfg, file=self.config_file, index=index)
+            if composes(cfg):
+                build = scanner_builder(
+                    base_dir=self.base_dir, records=self._records, file=self.config_file
+                )
+                scanner = build_composite(cfg, self.configs, build)
+            else:
+                scanner = build_scanner(info, cfg, file=self.config_file, index=index)
             context = self._context_factory(cfg.name, cfg)
             self.pm.register(scanner, name=cfg.name)
         # Constructor bugs, sys.exit() and hook signature errors alike.

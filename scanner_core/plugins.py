@@ -395,10 +395,26 @@ def check_scanners(
     Each line starts with ``file`` and the field path of the entry at fault. Scanners
     that build are appended to ``built`` as (index, config, instance) when given.
     """
+    from scanner_core.compose import build_composite, composes
+
     records = discover()
     problems = []
+    scanners = list(scanners)
     for index, cfg in enumerate(scanners):
         if not cfg.enabled:
+            continue
+        if composes(cfg):
+            try:
+                composite = build_composite(
+                    cfg, scanners, scanner_builder(base_dir=base_dir, records=records, file=file)
+                )
+            except ConfigError as exc:
+                problems.extend(str(exc).splitlines())
+            except Exception as exc:  # a child that is not installed, or fails to build
+                problems.append(f"{file}: scanners[{index}] ({cfg.name}): {exc}")
+            else:
+                if built is not None:
+                    built.append((index, cfg, composite))
             continue
         try:
             info = load_plugin(cfg.module, base_dir=base_dir, records=records)
@@ -420,7 +436,23 @@ def check_scanners(
             problems.extend(f"{where}: {typo}" for typo in lifecycle_typos(info.scanner_class))
             if built is not None:
                 built.append((index, cfg, scanner))
+    # A bad child entry is reported once, however many compositions name it.
+    problems = list(dict.fromkeys(problems))
     return problems + [f"{file}: {p}" for p in check_requirements(required)]
+
+
+def scanner_builder(
+    *, base_dir: Path | None, records: list[EntryPointRecord] | None, file: str
+) -> Callable[[int | None, ScannerConfig], BaseScanner]:
+    """Builds the scanners a composition names: ``build(index, entry)``; raises on failure."""
+
+    def build(index: int | None, cfg: ScannerConfig) -> BaseScanner:
+        info = load_plugin(cfg.module, base_dir=base_dir, records=records)
+        if not info.ok:
+            raise PluginError(f"scanner {info.describe()}")
+        return build_scanner(info, cfg, file=file, index=index)
+
+    return build
 
 
 def build_scanner(

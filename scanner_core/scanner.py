@@ -187,3 +187,35 @@ class BaseScanner(abc.ABC, Generic[S]):
     def teardown(self, context: ScanContext) -> None:
         """Release whatever setup() acquired."""
         return None
+
+    # The algebra (scanner_core.compose): each operator gives a Composite scanner.
+
+    def __and__(self, other: BaseScanner) -> BaseScanner:
+        """Both passed at the same scan; ranked by this scanner."""
+        from scanner_core.compose import combine
+
+        return combine("&", self, other)
+
+    def __or__(self, other: BaseScanner) -> BaseScanner:
+        """Either passed; this scanner's symbols first, then the other's alone."""
+        from scanner_core.compose import combine
+
+        return combine("|", self, other)
+
+    def __sub__(self, other: BaseScanner) -> BaseScanner:
+        """This scanner passed and the other did not."""
+        from scanner_core.compose import combine
+
+        return combine("-", self, other)
+
+    def __rshift__(self, other: BaseScanner) -> BaseScanner:
+        """The other scanner screens what this one found; ranked by the other."""
+        from scanner_core.compose import combine
+
+        return combine(">>", self, other)
+
+    def then(self, other: BaseScanner, within: str | int = "30m") -> BaseScanner:
+        """The other finds a symbol within ``within`` (``"30m"``) after this one found it."""
+        from scanner_core.compose import then
+
+        return then(self, other, within)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars, empty_bars, finer
+from scanner_core.clock import SessionClock
 from scanner_core.indicators import (
     Bar,
     IndicatorConfig,
@@ -149,6 +150,7 @@ class SessionData:
         capacity: int | None = None,
         symbol_capacity: int = 64,
         base_interval: str | None = None,
+        clock: SessionClock | None = None,
     ) -> None:
         self.calendar = calendar or default_sessions()
         self.tz = tz or str(self.calendar.tz)
@@ -174,7 +176,8 @@ class SessionData:
         self._kernels: dict[IndicatorConfig, Kernel] = {}
         #: Per scanner name, the indicators it declared: all a view for it may read.
         self.declared: dict[str, frozenset[IndicatorConfig]] = {}
-        self._now: np.datetime64 | None = None
+        #: The session's one clock, shared with the loop and the calendar that move it.
+        self.clock = clock if clock is not None else SessionClock()
         #: The latest session end ``advance`` was given: bars starting before it close by it.
         self._session_end: np.datetime64 | None = None
         self._days = _LocalDays(self.tz)
@@ -382,13 +385,13 @@ class SessionData:
             self._stamp = (self._now, pd.Timestamp(self._now).tz_localize("UTC"))
         return self._stamp[1]
 
+    @property
+    def _now(self) -> np.datetime64 | None:
+        return self.clock.now64
+
     def set_time(self, when: object) -> None:
         """Move the clock forward (e.g. to pre-market); naive times are UTC."""
-        stamp = pd.Timestamp(when)
-        stamp = stamp.tz_convert("UTC").tz_localize(None) if stamp.tz is not None else stamp
-        now = stamp.to_datetime64().astype("datetime64[ns]")
-        if self._now is None or now > self._now:
-            self._now = now
+        self.clock.advance(when)
 
     def _close_time(self, interval: str, ts: np.datetime64) -> np.datetime64:
         minutes = INTERVAL_MINUTES[interval]

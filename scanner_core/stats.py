@@ -78,13 +78,16 @@ class ScanHistory:
             "by_scanner": {name: _summarize(group) for name, group in sorted(by_name.items())},
         }
 
-    def to_json(self, path: str | Path) -> None:
-        """Write the records and their stats to a JSON file, whole (temp file + replace)."""
-        document = {
+    def to_json(self, path: str | Path, *, session: dict[str, Any] | None = None) -> None:
+        """Write the records and their stats to a JSON file, whole (temp file + replace);
+        a live session adds its ingestion and lag figures as ``session``."""
+        document: dict[str, Any] = {
             "version": FORMAT_VERSION,
             "stats": self.get_scanner_stats(),
             "records": _converter.unstructure(self.records),
         }
+        if session is not None:
+            document["session"] = session
         atomic.write_text(path, json.dumps(document, indent=2) + "\n")
 
     @classmethod

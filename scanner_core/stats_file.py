@@ -15,7 +15,7 @@ from typing import Any
 from scanner_core.config_errors import Marker, Problem, render_path
 
 FORMAT_VERSION = 1
-_DOCUMENT_KEYS = ("version", "stats", "records")
+_DOCUMENT_KEYS = ("version", "stats", "records", "session")
 # Counts beyond 2**53 are no real scan's, and would lose digits as floats in the stats.
 _MOST = 2**53
 

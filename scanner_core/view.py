@@ -179,6 +179,11 @@ def declare(view: SessionView, configs: Iterable[IndicatorConfig]) -> None:
     declared[view.scanner] = declared.get(view.scanner, frozenset()).union(configs)
 
 
+def view_for(view: SessionView | None, scanner: str) -> SessionView | None:
+    """The same session as seen by another scanner (a composition's child), or None."""
+    return None if view is None else SessionView(view._data, scanner)
+
+
 def trading_day(calendar: TimeManager, when: datetime | None) -> TradingDay | None:
     """The exchange session ``when`` falls on, in exchange time, or None when it is closed."""
     if when is None:

@@ -48,7 +48,7 @@ def run_scan(store: BarStore, scanner, symbols: list[str], at: pd.Timestamp):
     day = store.load("1m", symbols, at.date(), at_utc)
     session.replay(day.take(day.ts + np.timedelta64(1, "m") <= at_utc.tz_localize(None)))
     session.set_time(at_utc)
-    return scanner.scan(context)
+    return scanner.scan(context).result()
 
 
 def previous_close(bars: pd.DataFrame, day: pd.Timestamp) -> pd.Series:

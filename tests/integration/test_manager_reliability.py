@@ -152,12 +152,12 @@ def test_garbage_results_follow_the_documented_rule(
     with caplog.at_level(logging.INFO, logger="scanner"):
         results = mgr.execute_scheduled_scans(T0, mgr.scanner_names)
 
-    assert results["none"].error == "bad result: expected ScanResult, got NoneType"
-    assert results["dict"].error == "bad result: expected ScanResult, got dict"
+    assert results["none"].error == "bad result: expected ScanResult or Screen, got NoneType"
+    assert results["dict"].error == "bad result: expected ScanResult or Screen, got dict"
     assert results["list"].error is None and results["list"].symbols == ["LST", "LST2"]
     assert results["mixed"].error is None and results["mixed"].symbols == ["GOOD", "ALSO"]
     lines = messages(caplog)
-    assert "none: Scan failed: bad result: expected ScanResult, got NoneType" in lines
+    assert "none: Scan failed: bad result: expected ScanResult or Screen, got NoneType" in lines
     assert "list: returned a list, not a ScanResult; taken as the ranked symbols" in lines
     assert "mixed: dropped 3 symbols that are not non-empty strings: 5, None, ''" in lines
     assert "mixed: dropped 1 duplicate symbols: 'GOOD'" in lines

@@ -132,7 +132,7 @@ def test_scanner_symbols_equal_pandas_every_quarter_hour(eqker, kind):
             now = moment.tz_convert("America/New_York").tz_localize(None)
             context = ScanContext(session, tm, "backtest", moment.to_pydatetime())
             for config, scanner in scanners:
-                result = scanner.scan(context)
+                result = scanner.scan(context).result()
                 assert result.symbols == expected(kind, config, frames, day, now), (
                     day,
                     now,

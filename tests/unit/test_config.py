@@ -148,7 +148,7 @@ BAD = [
         ".toml",
         '[[scanners]]\nname = "gap"\n',
         "scanners[0].module",
-        "missing, expected a value: this key is required",
+        "expected a value: a scanner module, or a compose expression",
     ),
     (
         ".toml",
@@ -472,3 +472,33 @@ def test_the_schedule_check_answers_none_where_the_calendar_has_no_sessions() ->
     leap_day = ScannerSchedule(cron="0 11 29 2 *", interval=None)
     assert runs_within_a_year(leap_day, "XNYS", dt.date(2023, 6, 1)) is True
     assert runs_within_a_year(leap_day, "XNYS", dt.date(2024, 6, 1)) is False
+
+
+@pytest.mark.parametrize(
+    ("scanners", "path", "reason"),
+    [
+        ([{"compose": "gap +"}], "scanners[0].compose", "(invalid syntax)"),
+        ([{"compose": "gap + momentum"}], "scanners[0].compose", "(no operator Add at column 1)"),
+        ([{"compose": "top(gap, 0)"}], "scanners[0].compose", "n is a whole number >= 1"),
+        ([{"module": "gap", "compose": "gap & x"}], "scanners[0].compose", "not both"),
+        ([{"module": "gap", "remove_when": "gap &&"}], "scanners[0].remove_when", "invalid"),
+        ([{"compose": "a | b", "config": {"x": 1}}], "scanners[0].config", "no settings"),
+        (
+            [{"name": "a", "compose": "b & gap"}, {"name": "b", "compose": "a | gap"}],
+            "scanners[0].compose",
+            "does not name 'a' itself",
+        ),
+        ([{"module": "gap", "cooldown_minutes": -5}], "scanners[0].cooldown_minutes", ">= 0"),
+    ],
+)
+def test_a_bad_composition_names_its_field(scanners, path, reason):
+    with pytest.raises(ConfigError) as error:
+        parse_config({"scanners": scanners}, "s.toml")
+    line = str(error.value).splitlines()[0]
+    assert line.startswith(f"s.toml: {path}: ") and reason in line, line
+
+
+def test_a_composition_is_named_by_its_expression_unless_named():
+    config = parse_config({"scanners": [{"compose": "gap & momentum"}]})
+    assert config.scanners[0].name == "gap & momentum"
+    assert config.scanners[0].module == ""

@@ -31,10 +31,10 @@ def make_context(name: str) -> ScanContext:
 def test_wrong_type_is_a_bad_result_with_no_symbols(garbage, type_name, caplog):
     with caplog.at_level(logging.ERROR, logger="scanner"):
         checked = check_result(returned(garbage), scanner="junk")
-    assert checked.result.error == f"bad result: expected ScanResult, got {type_name}"
+    assert checked.result.error == f"bad result: expected ScanResult or Screen, got {type_name}"
     assert checked.result.symbols == [] and checked.symbols_found == 0
     assert checked.result.execution_time_ms == 7.0
-    assert f"junk: bad result: expected ScanResult, got {type_name}" in caplog.text
+    assert f"junk: bad result: expected ScanResult or Screen, got {type_name}" in caplog.text
 
 
 def test_a_plain_list_is_taken_as_ranked_symbols_with_a_warning():
@@ -115,7 +115,7 @@ def test_bad_scanners_leave_the_others_results_intact():
             outcome, scanner=name, max_symbols=10, known_symbols=UNIVERSE, cap=cap
         ).result
     assert results["gap"].symbols == ["AAPL", "TSLA"] and results["gap"].error is None
-    assert results["garbage"].error == "bad result: expected ScanResult, got NoneType"
+    assert results["garbage"].error == "bad result: expected ScanResult or Screen, got NoneType"
     assert results["flood"].symbols == ["SPY"]
     assert results["volume"].symbols == ["SPY", "NVDA"] and results["volume"].error is None
     assert cap.added == {"AAPL", "TSLA", "SPY", "NVDA"}

@@ -9,12 +9,10 @@ from scanner_core import (
     BaseScanner,
     IndicatorConfig,
     ScanContext,
-    ScanResult,
+    Screen,
     at_least,
     bar_interval,
     between,
-    rank,
-    ranked_result,
 )
 
 
@@ -53,7 +51,7 @@ class BreakoutScanner(BaseScanner[BreakoutSettings]):
             IndicatorConfig("day_volume", 1, settings.interval),
         )
 
-    def scan(self, context: ScanContext) -> ScanResult:
+    def scan(self, context: ScanContext) -> Screen:
         """Evaluate every tracked symbol at once; rank those passing by % above the high."""
         data = context.session_data
         s = self.settings
@@ -76,12 +74,11 @@ class BreakoutScanner(BaseScanner[BreakoutSettings]):
                 & (ratio.values >= s.volume_ratio_min)
                 & bullish
             )
-        symbols = data.symbols
-        columns = rank(symbols, above_pct, passed)
         evaluated = int(np.count_nonzero(valid))
-        return ranked_result(
-            symbols,
-            columns,
+        return Screen(
+            data.symbols,
+            passed,
+            above_pct,
             {
                 "breakout_pct": above_pct,
                 "prior_high": prior_high.values,
@@ -91,7 +88,9 @@ class BreakoutScanner(BaseScanner[BreakoutSettings]):
                 "low": low,
                 "volume_ratio": ratio.values,
             },
-            evaluated=evaluated,
-            skipped_invalid=len(symbols) - evaluated,
-            not_traded=int(np.count_nonzero(valid & ~fresh)),
+            {
+                "evaluated": evaluated,
+                "skipped_invalid": len(data.symbols) - evaluated,
+                "not_traded": int(np.count_nonzero(valid & ~fresh)),
+            },
         )

@@ -32,9 +32,8 @@ from scanner_core import (
     IndicatorConfig,
     ScanContext,
     ScanResult,
+    Screen,
     SessionView,
-    rank,
-    ranked_result,
 )
 
 PREV_CLOSE = IndicatorConfig("prev_close", 1, "1m")
@@ -71,7 +70,7 @@ class GapScanner(BaseScanner[GapSettings]):
         """The previous close and today's cumulative volume, for the whole universe."""
         return (PREV_CLOSE, DAY_VOLUME)
 
-    def scan(self, context: ScanContext) -> ScanResult:
+    def scan(self, context: ScanContext) -> Screen | ScanResult:
         """Evaluate every tracked symbol's gap, volume and price at once."""
         s = self.settings
         data = context.session_data
@@ -108,7 +107,7 @@ class GapScanner(BaseScanner[GapSettings]):
         volume: np.ndarray,
         min_volume: float,
         mode: str,
-    ) -> ScanResult:
+    ) -> Screen:
         s = self.settings
         valid = np.isfinite(prev_close) & (prev_close > 0)
         priced = valid & np.isfinite(price)
@@ -118,17 +117,14 @@ class GapScanner(BaseScanner[GapSettings]):
         passed = (
             priced & (signed >= s.min_gap_pct) & (volume >= min_volume) & (price <= s.max_price)
         )
-        columns = rank(symbols, np.abs(gap), passed)
         values = {"gap_pct": gap, "prev_close": prev_close, "price": price, "volume": volume}
-        return ranked_result(
-            symbols,
-            columns,
-            values,
-            mode=mode,
-            evaluated=int(priced.sum()),
-            skipped_invalid=int((~valid).sum()),
-            skipped_no_price=int((valid & ~priced).sum()),
-        )
+        metadata = {
+            "mode": mode,
+            "evaluated": int(priced.sum()),
+            "skipped_invalid": int((~valid).sum()),
+            "skipped_no_price": int((valid & ~priced).sum()),
+        }
+        return Screen(symbols, passed, np.abs(gap), values, metadata)
 
 
 def _utc(moment: dt.datetime) -> np.datetime64:

@@ -9,12 +9,10 @@ from scanner_core import (
     BaseScanner,
     IndicatorConfig,
     ScanContext,
-    ScanResult,
+    Screen,
     at_least,
     bar_interval,
     between,
-    rank,
-    ranked_result,
 )
 
 
@@ -48,7 +46,7 @@ class MomentumScanner(BaseScanner[MomentumSettings]):
             IndicatorConfig("day_volume", 1, settings.interval),
         )
 
-    def scan(self, context: ScanContext) -> ScanResult:
+    def scan(self, context: ScanContext) -> Screen:
         """Evaluate every tracked symbol at once; rank those passing by RSI."""
         data = context.session_data
         s = self.settings
@@ -65,14 +63,15 @@ class MomentumScanner(BaseScanner[MomentumSettings]):
                 & (ratio.values >= s.volume_ratio_min)
                 & (close > sma.values)
             )
-        symbols = data.symbols
-        columns = rank(symbols, rsi.values, passed)
         evaluated = int(np.count_nonzero(valid))
-        return ranked_result(
-            symbols,
-            columns,
+        return Screen(
+            data.symbols,
+            passed,
+            rsi.values,
             {"rsi": rsi.values, "volume_ratio": ratio.values, "sma": sma.values, "close": close},
-            evaluated=evaluated,
-            skipped_invalid=len(symbols) - evaluated,
-            not_traded=int(np.count_nonzero(valid & ~fresh)),
+            {
+                "evaluated": evaluated,
+                "skipped_invalid": len(data.symbols) - evaluated,
+                "not_traded": int(np.count_nonzero(valid & ~fresh)),
+            },
         )

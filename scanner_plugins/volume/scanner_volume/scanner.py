@@ -30,9 +30,8 @@ from scanner_core import (
     IndicatorConfig,
     ScanContext,
     ScanResult,
+    Screen,
     SessionView,
-    rank,
-    ranked_result,
 )
 from scanner_volume.profile import VolumeProfile, build_profile
 
@@ -73,7 +72,7 @@ class VolumeScanner(BaseScanner[VolumeSettings]):
         if session is not None:
             self._profile_for(context.session_data, session.day)
 
-    def scan(self, context: ScanContext) -> ScanResult:
+    def scan(self, context: ScanContext) -> Screen | ScanResult:
         """Evaluate every tracked symbol's volume multiple and price change at once."""
         s = self.settings
         data = context.session_data
@@ -103,18 +102,16 @@ class VolumeScanner(BaseScanner[VolumeSettings]):
             "price": price,
             "prev_close": prev.values,
         }
-        return ranked_result(
-            data.symbols,
-            rank(data.symbols, multiple, passed),
-            values,
-            minute=minute,
-            lookback_days=s.lookback_days,
-            evaluated=int(usable.sum()),
-            skipped_invalid=int((~valid).sum()),
-            skipped_history=int((valid & ~profile.complete).sum()),
-            skipped_zero_average=int((known & ~(average > 0)).sum()),
-            already_in_session=int((usable & ~fresh).sum()),
-        )
+        metadata = {
+            "minute": minute,
+            "lookback_days": s.lookback_days,
+            "evaluated": int(usable.sum()),
+            "skipped_invalid": int((~valid).sum()),
+            "skipped_history": int((valid & ~profile.complete).sum()),
+            "skipped_zero_average": int((known & ~(average > 0)).sum()),
+            "already_in_session": int((usable & ~fresh).sum()),
+        }
+        return Screen(data.symbols, passed, multiple, values, metadata)
 
     def _profile_for(self, data: SessionView, day: dt.date) -> VolumeProfile:
         """Today's same-time volume profile, built once per day and universe."""
