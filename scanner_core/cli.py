@@ -48,6 +48,7 @@ def stats_command(file: str, as_json: bool) -> None:
 
     from rich.console import Console
 
+    from scanner_core.evaluate.quality import quality, quality_table, summary_beside
     from scanner_core.stats import ScanHistory, StatsFileError, stats_table
 
     try:
@@ -55,10 +56,16 @@ def stats_command(file: str, as_json: bool) -> None:
     except StatsFileError as exc:
         raise click.ClickException(str(exc)) from exc
     stats = history.get_scanner_stats()
+    # A backtest's folder holds its summary beside stats.json: show how the picks did too.
+    summary = summary_beside(file)
     if as_json:
+        if summary is not None:
+            stats = {**stats, "pick_quality": quality(summary)}
         click.echo(json.dumps(stats, indent=2))
     else:
         Console().print(stats_table(stats, title=f"Scanner stats: {file}"))
+        if summary is not None:
+            Console().print(quality_table(summary, title="Pick quality (scanner backtest)"))
 
 
 @main.command("plugins")
@@ -196,18 +203,21 @@ def data_import_command(
     calendar: str,
 ) -> None:
     """Validate OHLCV files (CSV, CSV.gz, Parquet, or folders of them) and add them to the store."""
+    from scanner_core.progress import Progress, wanted
     from scanner_core.store import DEFAULT_ROOT, BarStore
 
     store = BarStore(root or DEFAULT_ROOT)
     try:
-        report = store.import_files(
-            paths,
-            timestamps=timestamps,
-            interval=interval,
-            symbol=symbol,
-            tz=tz,
-            calendar=calendar,
-        )
+        with Progress(0, "import", unit="", enabled=wanted("text")) as bar:
+            report = store.import_files(
+                paths,
+                timestamps=timestamps,
+                interval=interval,
+                symbol=symbol,
+                tz=tz,
+                calendar=calendar,
+                on_file=bar.update,
+            )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(report.format())
@@ -383,6 +393,203 @@ def _live(session, base_dir, config: str, feed, max_lag: float, skip_damaged: bo
         skip_damaged=skip_damaged,
         max_lag_seconds=max_lag,
     )
+
+
+@main.command("backtest")
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="First day (default: the config's start_date).",
+)
+@click.option(
+    "--to",
+    "end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Last day (default: the config's end_date).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for picks.parquet, summary.json, stats.json and report.html"
+    " (default: var/backtest/<config name>).",
+)
+@click.option(
+    "--horizons",
+    default=None,
+    help="Forward-return horizons, comma-separated (default: 5m,15m,30m,1h,close,1d,5d).",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the random-pick baseline."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Local processes to run chunks of the range in.",
+)
+@click.option(
+    "--scheduler", default=None, help="Run the chunks on a Dask cluster (tcp://host:port) instead."
+)
+@click.option(
+    "--chunks",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Chunks to split the range into (default: one per worker).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines as text or as JSON objects.",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Log every scan and added symbol, as `scanner run` does."
+)
+@click.option(
+    "--skip-damaged",
+    is_flag=True,
+    help="Leave out store partitions that cannot be read (a warning each).",
+)
+def backtest_command(
+    config: str,
+    start,
+    end,
+    out,
+    horizons,
+    seed,
+    workers,
+    scheduler,
+    chunks,
+    log_format: str,
+    verbose: bool,
+    skip_damaged: bool,
+) -> None:
+    """Backtest CONFIG: every pick of every scan, its forward returns against baselines.
+
+    Writes picks.parquet, random_picks.parquet, summary.json, stats.json and report.html
+    to --out. Exits 1 on a bad config, store or option, and 3 when the run did nothing.
+    """
+    import logging
+    from pathlib import Path
+
+    from scanner_core.config import ConfigError, load_config
+    from scanner_core.evaluate import BacktestOptions, HorizonError, parse_horizons, run_backtest
+    from scanner_core.logs import configure_logging
+    from scanner_core.progress import wanted
+    from scanner_core.store import StoreError
+
+    configure_logging(log_format, logging.INFO if verbose else logging.WARNING)
+    try:
+        options = BacktestOptions(
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            out=Path(out) if out else None,
+            seed=seed,
+            workers=workers,
+            scheduler=scheduler,
+            chunks=chunks,
+            skip_damaged=skip_damaged,
+            progress=wanted(log_format),
+            log_format=log_format,
+            log_level=logging.INFO if verbose else logging.WARNING,
+        )
+        if horizons:
+            options.horizons = parse_horizons(horizons)
+        result = run_backtest(load_config(config), config, options)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+    except HorizonError as exc:
+        click.echo(f"--horizons: {exc}", err=True)
+        raise SystemExit(1) from None
+    except (ValueError, RuntimeError, StoreError, OSError) as exc:
+        click.echo(f"{config}: {exc}", err=True)
+        raise SystemExit(1) from None
+    for line in _backtest_lines(result):
+        click.echo(line)
+    if result.run.empty:
+        for reason in result.run.empty:
+            click.echo(f"{config}: the run did nothing: {reason}", err=True)
+        raise SystemExit(EMPTY_RUN)
+
+
+def _backtest_lines(result) -> list[str]:
+    """What a backtest prints: the run, the picks per scanner at each horizon, the files."""
+    run = result.summary["run"]
+    lines = [
+        f"[BACKTEST] {run['from']} to {run['to']}: {run['days']} days, {run['scans']} scans,"
+        f" {result.summary['picks']} picks"
+    ]
+    for name, row in result.summary["scanners"].items():
+        cells = []
+        for horizon, stats in row["by_horizon"].items():
+            mean = "-" if stats["mean"] is None else f"{stats['mean']:+.2%}"
+            hit = "-" if stats["hit_rate"] is None else f"{stats['hit_rate']:.0%}"
+            cells.append(f"{horizon} {mean} ({hit})")
+        lines.append(f"[BACKTEST]   {name}: {row['picks']} picks; " + ", ".join(cells))
+    lines += [f"[BACKTEST]   problem: {p}" for p in run["problems"]]
+    took = result.seconds
+    lines.append(
+        f"[BACKTEST] wrote {result.out}/report.html, summary.json, picks.parquet"
+        f" (sessions {took.get('session', 0):.1f} s, evaluation {took.get('evaluate', 0):.1f} s)"
+    )
+    return lines
+
+
+@main.command("scan")
+@click.argument("target")
+@click.option(
+    "--at",
+    "at",
+    required=True,
+    type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    help="The moment, in exchange time: 2019-02-13T10:30.",
+)
+@store_option
+@click.option("--json", "as_json", is_flag=True, help="Print the picks as JSON instead.")
+def scan_command(target: str, at, root: str | None, as_json: bool) -> None:
+    """Show what scanner TARGET (a name, or every scanner of a CONFIG file) would have
+    found at --at, ranked, with its values; point in time, from the store."""
+    import json
+    import logging
+    from pathlib import Path
+
+    from scanner_core.calendar import TimeManager
+    from scanner_core.config import ConfigError
+    from scanner_core.evaluate.oneshot import pick_lines, scan_at, session_for
+    from scanner_core.logs import configure_logging
+    from scanner_core.store import DEFAULT_ROOT, StoreError
+
+    configure_logging("text", logging.WARNING)
+    try:
+        config, name, base_dir = session_for(target, Path(root or DEFAULT_ROOT))
+        result = scan_at(config, name, base_dir, at)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+    except (ValueError, StoreError) as exc:
+        click.echo(f"{target}: {exc}", err=True)
+        raise SystemExit(1) from None
+    if result.empty:
+        for reason in result.empty:
+            click.echo(f"{target}: nothing scanned: {reason}", err=True)
+        raise SystemExit(EMPTY_RUN)
+    if as_json:
+        rows = [
+            dict(r, time=r["time"].isoformat(), values=json.loads(r["values"]))
+            for r in result.picks
+        ]
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    for line in pick_lines(result, str(TimeManager(config.calendar).tz)):
+        click.echo(line)
 
 
 @main.command("new")

@@ -26,6 +26,8 @@ case "${1:-}" in
     "$VENV/bin/scanner" run examples/demo.toml --history var/demo-history.jsonl \
       --stats-json var/demo-stats.json
     "$VENV/bin/scanner" stats var/demo-stats.json
+    # every pick's forward returns against the baselines: var/backtest/demo/report.html
+    "$VENV/bin/scanner" backtest examples/demo.toml
     ;;
   test)
     setup

@@ -84,8 +84,11 @@ class BarStore:
         symbol: str | None = None,
         tz: str | None = None,
         calendar: str = "XNYS",
+        on_file: Callable[[int, int], None] | None = None,
     ) -> ImportReport:
         """Validate and import CSV/Parquet files (folders: every such file under them).
+
+        ``on_file(done, total)`` is called after each file is read.
 
         ``timestamps`` defaults to "start" (a stamp is the bar's start); pass "end" for
         bar-end labelled sources; ``tz`` (the zone of naive stamps) defaults to the
@@ -103,7 +106,8 @@ class BarStore:
             stats = self.write(concat(pending.pop(name)))
             report.stored[name] = report.stored.get(name, WriteStats()) + stats
 
-        for path in expand_paths(paths):
+        files = expand_paths(paths)
+        for done, path in enumerate(files, start=1):
             parsed = parse_file(
                 path,
                 timestamps=timestamps,
@@ -113,6 +117,8 @@ class BarStore:
                 calendar=calendar,
             )
             report.files.append(parsed.report)
+            if on_file is not None:
+                on_file(done, len(files))
             if parsed.bars is not None and len(parsed.bars):
                 batch = pending.setdefault(parsed.bars.interval, [])
                 batch.append(parsed.bars)
