@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from scanner_core.cli import main
+from backtests import command as cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,14 +27,6 @@ def demo(tmp_path_factory) -> Path:
     again = cli("data", "import", sample, "--timestamps", "end", "--store", str(store))
     assert "store 1m: +0 new" in again.output  # a re-import adds nothing
     return folder / "examples/demo.toml"
-
-
-def cli(*args: str):
-    try:
-        return CliRunner().invoke(main, list(args))
-    finally:
-        for handler in list(logging.getLogger("scanner").handlers):
-            logging.getLogger("scanner").removeHandler(handler)
 
 
 def test_demo_runs_and_twice_writes_the_same_history(demo, tmp_path):

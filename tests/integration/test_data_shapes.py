@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import re
 import shlex
 import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from backtests import command as cli
 
 from scanner_core.calendar import TimeManager
-from scanner_core.cli import EMPTY_RUN, main
+from scanner_core.cli import EMPTY_RUN
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DOC = ROOT / "docs/data.md"
@@ -27,15 +26,6 @@ SAMPLE = ROOT / "examples/data/sp500_2017"
 START, END = dt.date(2017, 10, 2), dt.date(2017, 12, 29)
 #: The range of the sessions these tests write.
 MONTHS = dt.date(2017, 10, 2), dt.date(2017, 11, 30)
-
-
-def cli(*args: str):
-    """`scanner ARGS` in this process; the handlers a run adds are removed after it."""
-    try:
-        return CliRunner().invoke(main, list(args))
-    finally:
-        for handler in list(logging.getLogger("scanner").handlers):
-            logging.getLogger("scanner").removeHandler(handler)
 
 
 def documented_commands() -> list[list[str]]:

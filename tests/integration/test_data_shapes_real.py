@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from backtests import command as cli
 
 from scanner_core.calendar import TimeManager
-from scanner_core.cli import main
 from scanner_core.config import load_config
 from scanner_core.coordinator import SessionCoordinator
 from scanner_core.hookspecs import hookimpl
@@ -115,15 +113,6 @@ def backtest(config: Path) -> tuple[list[dict], dict]:
 def without_why(lines: list[dict]) -> list[dict]:
     """History lines without their why records."""
     return [{key: value for key, value in line.items() if key != "why"} for line in lines]
-
-
-def cli(*args: str):
-    """`scanner ARGS` in this process; the handlers a run adds are removed after it."""
-    try:
-        return CliRunner().invoke(main, list(args))
-    finally:
-        for handler in list(logging.getLogger("scanner").handlers):
-            logging.getLogger("scanner").removeHandler(handler)
 
 
 @pytest.mark.parametrize(
