@@ -162,11 +162,15 @@ def read_config_file(path: Path) -> Any:
 def _parse(text: str, kind: str) -> Any:
     if kind == "YAML":
         return yaml.load(text, Loader=_YamlLoader)
+    # The parsers recurse per level, and where they give up (if at all) differs between
+    # Python versions, so text nested far past the limit is refused from its brackets.
+    where = _deep_position(text, kind, _PARSER_DEPTH)
+    if where:
+        raise _Refused(where, Marker.TOO_DEEP, _TOO_DEEP)
     try:
         data = tomllib.loads(text) if kind == "TOML" else json.loads(text)
     except RecursionError:
-        # The parsers recurse per level: past a few hundred levels they give up on their own.
-        raise _Refused(_deep_position(text, kind), Marker.TOO_DEEP, _TOO_DEEP) from None
+        raise _Refused(_deep_position(text, kind, MAX_DEPTH), Marker.TOO_DEEP, _TOO_DEEP) from None
     _check_depth(data)
     return data
 
@@ -197,17 +201,23 @@ _TOKENS = {
 }
 
 
-def _deep_position(text: str, kind: str) -> str:
-    """'line N, column M' of the first bracket opening a level past MAX_DEPTH."""
+# Brackets nested this deep are refused unparsed; shallower excess is named by its path.
+_PARSER_DEPTH = 200
+
+
+def _deep_position(text: str, kind: str, past: int) -> str:
+    """'line N, column M' of the bracket opening level MAX_DEPTH + 1, if any reaches `past`."""
     depth = 1 if kind == "TOML" else 0  # a TOML document is itself the top-level table
+    first = -1
     for token in _TOKENS[kind].finditer(text):
         bracket = token[0]
         if bracket in "[{":
             depth += 1
-            if depth > MAX_DEPTH:
-                offset = token.start()
-                line = text.count("\n", 0, offset) + 1
-                return f"line {line}, column {offset - text.rfind(chr(10), 0, offset)}"
+            if depth == MAX_DEPTH + 1 and first < 0:
+                first = token.start()
+            if depth > past:
+                line = text.count("\n", 0, first) + 1
+                return f"line {line}, column {first - text.rfind(chr(10), 0, first)}"
         elif bracket in "]}":
             depth -= 1
     return ""
