@@ -421,7 +421,8 @@ def _live(session, base_dir, config: str, feed, max_lag: float, skip_damaged: bo
 @click.option(
     "--horizons",
     default=None,
-    help="Forward-return horizons, comma-separated (default: 5m,15m,30m,1h,close,1d,5d).",
+    help="Forward-return horizons, comma-separated (default: 5m,15m,30m,1h,close,1d,5d;"
+    " 1d,2d,5d over daily bars only).",
 )
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of the random-pick baseline."

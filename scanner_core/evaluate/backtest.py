@@ -19,7 +19,13 @@ from scanner_core.calendar import TimeManager
 from scanner_core.config import SessionConfig
 from scanner_core.coverage import Coverage, base_interval
 from scanner_core.evaluate.chunks import executor_for, run_chunks
-from scanner_core.evaluate.horizons import DEFAULT_HORIZONS, Horizon, parse_horizons
+from scanner_core.evaluate.horizons import (
+    DAILY_HORIZONS,
+    DEFAULT_HORIZONS,
+    Horizon,
+    HorizonError,
+    parse_horizons,
+)
 from scanner_core.evaluate.outcomes import evaluate
 from scanner_core.evaluate.picks import picks_frame
 from scanner_core.evaluate.replay import ChunkResult, RunSpec
@@ -46,7 +52,8 @@ class BacktestOptions:
     start: dt.date | None = None
     end: dt.date | None = None
     out: Path | None = None
-    horizons: tuple[Horizon, ...] = field(factory=lambda: parse_horizons(DEFAULT_HORIZONS))
+    #: None: DEFAULT_HORIZONS, or DAILY_HORIZONS over a store of daily bars only.
+    horizons: tuple[Horizon, ...] | None = None
     seed: int = 0
     workers: int = 1
     scheduler: str | None = None
@@ -103,8 +110,7 @@ def run_backtest(
     store = BarStore(config.data.store, skip_damaged=options.skip_damaged)
     calendar = TimeManager(config.calendar)
     base = base_interval(config, store)
-    if base == "1d":
-        raise ValueError("`scanner backtest` measures intraday horizons and needs intraday bars")
+    horizons = _horizons(options.horizons, base)
     days = Coverage(config, store, calendar, base).days()
     spec = RunSpec(
         config,
@@ -133,7 +139,7 @@ def run_backtest(
     picks = picks_frame(run.picks)
     universe = config.universe.resolve(store.symbols(base))
     measured, random = evaluate(
-        picks, BarSource(store, calendar), calendar, base, universe, options.horizons, options.seed
+        picks, BarSource(store, calendar), calendar, base, universe, horizons, options.seed
     )
     seconds["evaluate"] = time.perf_counter() - started - seconds["session"]
     tz = str(calendar.tz)
@@ -154,16 +160,29 @@ def run_backtest(
         "base_interval": base,
         "time_zone": tz,
         "time_convention": TIME_CONVENTION,
-        "horizons": [h.name for h in options.horizons],
+        "horizons": [h.name for h in horizons],
         "seed": options.seed,
         "universe": len(universe),
         "picks": len(measured),
-        "scanners": summarize(measured, random, options.horizons, tz, scanners),
+        "scanners": summarize(measured, random, horizons, tz, scanners),
     }
     out = options.out or default_out(config_file)
-    _write(out, config_file, summary, measured, random, run, options.horizons, tz)
+    _write(out, config_file, summary, measured, random, run, horizons, tz)
     seconds["write"] = time.perf_counter() - started - seconds["session"] - seconds["evaluate"]
     return BacktestResult(out, run, summary, measured, seconds)
+
+
+def _horizons(given: tuple[Horizon, ...] | None, base: str) -> tuple[Horizon, ...]:
+    """The horizons to measure: those given, else the defaults for the base interval."""
+    if given is None:
+        return parse_horizons(DAILY_HORIZONS if base == "1d" else DEFAULT_HORIZONS)
+    clocked = [h.name for h in given if h.minutes]
+    if base == "1d" and clocked:
+        raise HorizonError(
+            f"{', '.join(clocked)}: the store's finest bars are daily, so a horizon is"
+            " 'close' or sessions (1d, 5d)"
+        )
+    return given
 
 
 def _write(out: Path, config_file, summary, measured, random, run, horizons, tz) -> None:

@@ -34,12 +34,21 @@ class DayIndex:
     starts: np.ndarray
 
     @classmethod
-    def build(cls, bars: Bars, codes_of: dict[str, int], n_codes: int) -> DayIndex:
-        """Index ``bars``; symbols outside ``codes_of`` are left out."""
+    def build(
+        cls, bars: Bars, codes_of: dict[str, int], n_codes: int, known_at: int | None = None
+    ) -> DayIndex:
+        """Index ``bars``; symbols outside ``codes_of`` are left out.
+
+        ``known_at`` (minutes) is when every bar becomes known, for daily bars, which the
+        session hands on at the close; else each bar is known at its start plus its interval.
+        """
         mapping = np.array([codes_of.get(s, -1) for s in bars.symbols] + [-1], dtype=np.int64)
         code = mapping[bars.code] if len(bars) else np.empty(0, np.int64)
         keep = code >= 0
-        end = minutes(bars.ts[keep]) + INTERVAL_MINUTES[bars.interval]
+        if known_at is None:
+            end = minutes(bars.ts[keep]) + INTERVAL_MINUTES[bars.interval]
+        else:
+            end = np.full(int(keep.sum()), known_at, dtype=np.int64)
         key = (code[keep] << _SHIFT) | end
         order = np.argsort(key, kind="stable")
         key = key[order]

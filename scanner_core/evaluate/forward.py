@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from attrs import define, field
 
+from scanner_core.bars import Bars
 from scanner_core.calendar import TimeManager
 from scanner_core.evaluate.dayindex import LAST, DayIndex, minutes
 from scanner_core.evaluate.horizons import Horizon
@@ -72,13 +73,30 @@ class ForwardReader:
         #: The data's end: the regular close of the store's last session of the base bars.
         self.data_end = minutes(_utc(calendar.open_close(sessions[-1])[1])) if sessions else 0
         self._summaries: dict[dt.date, DaySummary | None] = {}
+        self._years: dict[int, Bars] = {}
 
     def index(self, day: dt.date) -> DayIndex:
         """The day's streamed base bars, indexed."""
+        if self.base == "1d":
+            return self._daily_index(day)
         start = self.calendar.pre_market(day)[0]
         end = self.calendar.after_hours(day)[1]
         bars = self.source.load(self.base, self.symbols, start, end)
         return DayIndex.build(bars, self.codes_of, len(self.symbols))
+
+    def _daily_index(self, day: dt.date) -> DayIndex:
+        """The day's daily bars, known at its regular close as the session hands them on.
+
+        Daily bars are read a year at a time (as they are stored), not once per day.
+        """
+        year = self._years.get(day.year)
+        if year is None:
+            first = dt.date(day.year, 1, 1)
+            year = self.source.load("1d", self.symbols, first, dt.date(day.year + 1, 1, 1))
+            self._years = {day.year: year}
+        rows = np.flatnonzero(year.ts.astype("datetime64[D]") == np.datetime64(day, "D"))
+        close = int(minutes(_utc(self.calendar.open_close(day)[1])))
+        return DayIndex.build(year.take(rows), self.codes_of, len(self.symbols), known_at=close)
 
     def summary(self, day: dt.date | None) -> DaySummary | None:
         """A session's per-symbol summary (None past the calendar or the data)."""
@@ -114,6 +132,9 @@ class ForwardReader:
         now = minutes(moment)
         close = minutes(_utc(self.calendar.open_close(day)[1]))
         price = index.price(c, now)
+        if self.base == "1d":
+            # Before the close no daily bar of the day is known: the price is the last close.
+            price = np.where(np.isnan(price), self._previous_close(day), price)
         out = Measured(price)
         later = self._later_sessions(day)
         for h in self.horizons:
@@ -133,6 +154,12 @@ class ForwardReader:
             out.returns[h.name], out.mfe[h.name], out.mae[h.name] = ret, mfe, mae
             out.complete[h.name] = complete
         return out
+
+    def _previous_close(self, day: dt.date) -> np.ndarray:
+        """Each symbol's close on the session before ``day`` (NaN without one)."""
+        before = self.calendar.sessions(day - dt.timedelta(days=10), day - dt.timedelta(days=1))
+        summary = self.summary(before[-1]) if before else None
+        return summary.at_end if summary is not None else np.full(len(self.codes), np.nan)
 
     def _later_sessions(self, day: dt.date) -> list[dt.date | None]:
         days: list[dt.date | None] = []

@@ -8,6 +8,8 @@ from attrs import frozen
 
 #: The horizons a backtest measures unless told otherwise.
 DEFAULT_HORIZONS = "5m,15m,30m,1h,close,1d,5d"
+#: The defaults over a store of daily bars only, where a pick is made at a close.
+DAILY_HORIZONS = "1d,2d,5d"
 
 _PATTERN = re.compile(r"^(?:(\d+)(m|h)|close|(\d+)d)$")
 

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from scanner_core.hookspecs import hookimpl
-from scanner_core.scanner import ScanContext, ScanResult
+from scanner_core.scanner import ScanContext, ScanResult, trading_day
 
 #: The columns a pick has before its outcome is measured, in order.
 PICK_COLUMNS = ("scanner", "time", "day", "rank", "symbol", "score", "values", "why")
@@ -37,7 +37,9 @@ class PickRecorder:
         scores = scores if isinstance(scores, dict) else {}
         why = result.metadata.get("why")
         why = why if isinstance(why, dict) else {}
-        moment = pd.Timestamp(context.exchange_time())
+        # The scan's time, not the session clock: a daily bar handed on at the close moves
+        # the clock to the end of its date, and a live result is handed on after its scan.
+        moment = pd.Timestamp(context.calendar.localize(context.current_time))
         for rank, symbol in enumerate(result.symbols, start=1):
             own = values.get(symbol)
             own = own if isinstance(own, dict) else {}
@@ -65,7 +67,7 @@ def picks_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _trading_day(context: ScanContext, moment: pd.Timestamp) -> str:
-    day = context.trading_day()
+    day = trading_day(context.calendar, moment)
     return str(day.day if day is not None else moment.tz_convert(context.calendar.tz).date())
 
 
