@@ -464,6 +464,7 @@ class ScannerManager:
             if wait and first_running < key(name, context):  # type: ignore[operator]
                 break
             self._held.pop(0)
+            self._changes = []
             if name in self._loaded:
                 results.append((name, self._complete(name, context, outcome)))
             self._pass_on(name, context)
