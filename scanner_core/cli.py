@@ -325,10 +325,11 @@ def _backtest(session, base_dir, config: str, skip_damaged: bool):
 )
 @click.option(
     "--speed",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0),
     default=60.0,
     show_default=True,
-    help="replay: how many times faster than real time the stored days play.",
+    help="replay: how many times faster than real time the stored days play"
+    " (0: unpaced, each scan time reached once the scans before it are done).",
 )
 @click.option("--url", default=None, help="websocket: the server to connect to (ws://...).")
 @click.option(

@@ -27,9 +27,11 @@ from scanner_core.clock import SessionClock
 from scanner_core.compose import running_configs
 from scanner_core.config import SessionConfig
 from scanner_core.coverage import Coverage, base_interval
+from scanner_core.earlier import Change
 from scanner_core.feeds import Feed, FeedSetup
 from scanner_core.feeds.store import StoreFeed
 from scanner_core.lag import LagWatch
+from scanner_core.live_summary import live_lines
 from scanner_core.logs import market_clock
 from scanner_core.manager import ScannerManager
 from scanner_core.plugins import ScannerPluginManager
@@ -59,6 +61,8 @@ class RunSummary:
     problems: list[str] = field(factory=list)
     #: Why the run did nothing useful (no scanner, no bar, every scan failed); empty if it did.
     empty: list[str] = field(factory=list)
+    #: A live session's ingestion and lag line (scanner_core.live_summary); none in a backtest.
+    live: list[str] = field(factory=list)
 
     def lines(self) -> list[str]:
         """The summary as log lines."""
@@ -69,7 +73,7 @@ class RunSummary:
         ]
         out += [f"[SESSION]   problem: {p}" for p in self.problems]
         out += [f"[SESSION]   did nothing: {reason}" for reason in self.empty]
-        return out
+        return out + self.live
 
 
 class SessionLoop:
@@ -125,8 +129,10 @@ class SessionLoop:
             on_leave=self._on_leave,
         )
         self.manager.pm.register(self.recorder, name="session-recorder")
-        # Live results join in backtest order, so a replay adds what the backtest adds.
+        # Live results join in backtest order, and a live scan sees what the earlier scans
+        # added and removed, as in a backtest: a replay finds what the backtest finds.
         self.manager.in_order = True
+        self.manager.mirror = self._mirror
         self.summary = RunSummary()
         #: Lag behind a live feed, its pauses and resumes.
         self.lag = LagWatch(max_lag_seconds)
@@ -159,7 +165,9 @@ class SessionLoop:
         for warning in self.coverage.warnings(sorted(self._universe), days):
             log.warning("[SESSION] %s", warning)
         self.session.track(sorted(self._universe))
-        self.feed.open(FeedSetup(self.session.store, self.time_manager, self._idle))
+        self.feed.open(
+            FeedSetup(self.session.store, self.time_manager, self._idle, settle=self._settle)
+        )
         days = self.feed.days(days)
         if days:
             self._set_time(self.time_manager.pre_market(days[0])[0])
@@ -184,6 +192,8 @@ class SessionLoop:
         self.summary.added = dict(self.recorder.added)
         self.summary.problems = list(self.manager.problems)
         self.summary.empty = self._empty_reasons(days)
+        # Logged inside the session's market clock, as every other line of it.
+        self.summary.live = live_lines(self)
         for line in self.summary.lines():
             log.info(line)
         return self.summary
@@ -320,6 +330,14 @@ class SessionLoop:
             if time.monotonic() >= end:
                 return
 
+    def _settle(self) -> None:
+        """Wait until no scan runs and every finished one was handed on (an unpaced replay)."""
+        self._service()
+        while self.manager.running:
+            shutdown.check()
+            self.manager.wait(IDLE_TICK_SECONDS)
+            self._service()
+
     def _service(self) -> None:
         """Between steps: hand on finished scans (their symbols join now), watch the lag."""
         self.manager.drain()
@@ -359,10 +377,25 @@ class SessionLoop:
 
     def _on_leave(self, scanner: str, symbols: list[str], context: ScanContext) -> None:
         """Take symbols a scanner's removal rule dropped out of the session."""
+        gone = self._take_out(symbols)
+        for symbol in gone:
+            log.info("[SESSION] %s left the session (%s)", symbol, scanner)
+        self._found_today = [s for s in self._found_today if s not in set(gone)]
+        self.recorder.removed(scanner, gone)
+
+    def _take_out(self, symbols: list[str]) -> list[str]:
+        """Take symbols out of the session, the config's own excepted; those taken out."""
         keep = set(self.config.symbols)
         gone = [s for s in symbols if s not in keep]
         for symbol in gone:
             self.session.leave_session(symbol, keep_tracking=symbol in self._universe)
-            log.info("[SESSION] %s left the session (%s)", symbol, scanner)
-        self._found_today = [s for s in self._found_today if s not in set(gone)]
-        self.recorder.removed(scanner, gone)
+        return gone
+
+    def _mirror(self, changes: list[Change]) -> None:
+        """In a forked scan's child: make the session changes of the scans before it, as
+        the session's process made them (see scanner_core.earlier)."""
+        for kind, symbols in changes:
+            if kind == "join":
+                self.session.add_symbols(symbols)
+            else:
+                self._take_out(symbols)

@@ -50,6 +50,7 @@ import attrs
 
 from scanner_core import shutdown
 from scanner_core.compose import build_composite, composes, composite_info, scan_function, settle
+from scanner_core.earlier import Change, Inbox, Mirror
 from scanner_core.execution import TIMEOUT, ForkedScan, ScanOutcome, run_scan, start_forked
 from scanner_core.extensions import (
     ExtensionInfo,
@@ -113,6 +114,11 @@ def _copied(value: Any) -> Any:
     if isinstance(value, dict):  # why records: small, and nested
         return copy.deepcopy(value)
     return list(value) if isinstance(value, list) else value
+
+
+def _scan_key(name: str, context: ScanContext) -> tuple[str, datetime]:
+    """One scan turn: its scanner and time."""
+    return (name, context.current_time)
 
 
 def _log_each(name: str, symbols: Iterable[str], message: str, event: str) -> None:
@@ -204,6 +210,13 @@ class ScannerManager:
         self._held: list[tuple[str, ScanContext, ScanOutcome]] = []
         #: Hand live results on in backtest order (the session loop sets it).
         self.in_order = False
+        #: Makes earlier scans' session changes in a forked scan's child before it scans
+        #: (see scanner_core.earlier); None: a live scan sees the session as at its fork.
+        self.mirror: Mirror | None = None
+        #: The pipes of running live scans waiting for earlier scans' changes, by name.
+        self._inboxes: dict[str, Inbox] = {}
+        #: The session changes the result being completed made (passed on to inboxes).
+        self._changes: list[Change] = []
 
     @property
     def scanner_names(self) -> list[str]:
@@ -347,14 +360,24 @@ class ScannerManager:
                 continue
             context = self._context(name, now)
             limit = self._turn_limit(self._loaded[name].config)
+            turn = self._scan_turn(name)
+            inbox, earlier = self._inbox(name, context)
+            if inbox is not None and self.mirror is not None:
+                turn = inbox.turn(turn, self.mirror)
             # The child runs the whole turn; each attempt's own limit is enforced inside
-            # it, this one only guards against a turn that overruns them all.
-            scan = start_forked(
-                self._scan_turn(name), context, None if limit is None else limit + 1.0
-            )
+            # it, this one only guards against a turn that overruns them all (and the
+            # earlier scans it waits for).
+            guard = None if limit is None or earlier is None else limit + 1.0 + earlier
+            scan = start_forked(turn, context, guard)
+            if inbox is not None:
+                inbox.forked()
             if isinstance(scan, ScanOutcome):  # the fork itself failed
+                if inbox is not None:
+                    inbox.close()
                 self._complete(name, context, scan)
                 continue
+            if inbox is not None:
+                self._inboxes[name] = inbox
             self._running[name] = scan
             started.append(name)
         return started
@@ -387,16 +410,51 @@ class ScannerManager:
             else:
                 continue
             del self._running[name]
+            self._close_inbox(name)
             self._held.append((name, scan.context, _turn_outcome(outcome)))
         return self._release()
 
-    def _release(self, everything: bool = False) -> list[tuple[str, ScanResult]]:
-        """Complete the finished scans that may be handed on now (see drain)."""
+    def _inbox(self, name: str, context: ScanContext) -> tuple[Inbox | None, float | None]:
+        """The pipe through which a scan about to fork hears of the scans before it, and
+        the longest (in seconds) they may still run; no pipe when none is pending."""
+        if self.mirror is None or not self.in_order:
+            return None, 0.0
+        key = self._turn_order()
+        pending = [(n, c) for n, c, _ in self._held]
+        pending += [(n, s.context) for n, s in self._running.items()]
+        earlier = {_scan_key(n, c) for n, c in pending if key(n, c) < key(name, context)}
+        if not earlier:
+            return None, 0.0
+        now = time.perf_counter()
+        deadlines = [
+            s.deadline for n, s in self._running.items() if _scan_key(n, s.context) in earlier
+        ]
+        left = None if None in deadlines else max([0.0] + [d - now for d in deadlines])
+        return Inbox(earlier), left
+
+    def _turn_order(self) -> Callable[[str, ScanContext], tuple[datetime, int]]:
+        """The order a backtest runs scan turns in: by time, then config order."""
         order = {name: index for index, name in enumerate(self._loaded)}
 
         def key(name: str, context: ScanContext) -> tuple[datetime, int]:
             return (context.current_time, order.get(name, len(order)))
 
+        return key
+
+    def _pass_on(self, name: str, context: ScanContext) -> None:
+        """Tell the scans waiting for this one what its result changed in the session."""
+        changes, self._changes = self._changes, []
+        for inbox in self._inboxes.values():
+            inbox.handed_on(_scan_key(name, context), changes)
+
+    def _close_inbox(self, name: str) -> None:
+        inbox = self._inboxes.pop(name, None)
+        if inbox is not None:
+            inbox.close()
+
+    def _release(self, everything: bool = False) -> list[tuple[str, ScanResult]]:
+        """Complete the finished scans that may be handed on now (see drain)."""
+        key = self._turn_order()
         self._held.sort(key=lambda held: key(held[0], held[1]))
         first_running = min((key(n, s.context) for n, s in self._running.items()), default=None)
         wait = self.in_order and not everything and first_running is not None
@@ -406,8 +464,10 @@ class ScannerManager:
             if wait and first_running < key(name, context):  # type: ignore[operator]
                 break
             self._held.pop(0)
+            self._changes = []
             if name in self._loaded:
                 results.append((name, self._complete(name, context, outcome)))
+            self._pass_on(name, context)
         return results
 
     def wait(self, timeout: float) -> None:
@@ -426,6 +486,8 @@ class ScannerManager:
         """Wait until no live scan is running; False if some still run after `timeout` s."""
         end = None if timeout is None else time.monotonic() + timeout
         while any(not (s.poll() or s.overdue()) for s in self._running.values()):
+            if self._inboxes:  # a scan waits for an earlier one's changes: hand it on
+                self.drain()
             left = _TICK_SECONDS if end is None else end - time.monotonic()
             if left <= 0:
                 return False
@@ -457,6 +519,7 @@ class ScannerManager:
     def _complete(self, name: str, context: ScanContext, outcome: ScanOutcome) -> ScanResult:
         """Check a scan's outcome, log it, hand on its symbols, record it; disable if due."""
         cfg = self._loaded[name].config
+        self._changes = []
         known = self._known_symbols() if self._known_symbols is not None else None
         outcome, leaving = settle(self._loaded[name].scanner, outcome, context)
         checked = check_result(
@@ -525,6 +588,7 @@ class ScannerManager:
             log.info(
                 "%s: Adding symbol %s", name, symbol, extra={"scanner": name, "symbol": symbol}
             )
+        self._changes.append(("join", list(symbols)))
         added = self.on_symbols(name, symbols, context)
         added = symbols if added is None else list(added)
         self.membership.join(name, added, context.current_time)
@@ -540,6 +604,7 @@ class ScannerManager:
         if not gone or self.on_leave is None:
             return
         _log_each(name, gone, "%s: Removing symbol %s", "removed")
+        self._changes.append(("leave", list(gone)))
         self.on_leave(name, gone, context)
 
     def _notify(self, name: str | None, hook: str, **kwargs: Any) -> None:
@@ -583,7 +648,8 @@ class ScannerManager:
                 extra={"event": "shutdown", "scanners": still},
             )
         self.drain()
-        for scan in self._running.values():
+        for name, scan in self._running.items():
+            self._close_inbox(name)
             scan.stop()
         self._running.clear()
         self._release(everything=True)

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 #: Exit code of a run that did nothing (no scanner, no bar, every scan failed).
 EMPTY_RUN = 3
 
-log = logging.getLogger("scanner.session")
-
 #: Builds the loop for a loaded config and the folder its relative paths start from.
 LoopFactory = Callable[["SessionConfig", Path], Any]
 
@@ -58,6 +56,7 @@ class SessionRun:
             raise SystemExit(1) from None
         from scanner_core import reaper
         from scanner_core.config import ConfigError, load_config
+        from scanner_core.live_summary import live_stats
         from scanner_core.logs import configure_logging
         from scanner_core.shutdown import handling_signals
         from scanner_core.store import StoreError
@@ -88,17 +87,13 @@ class SessionRun:
             finally:
                 if metrics is not None:
                     metrics.stop()
-            lines = summary.lines() + _live_lines(loop)
-            if self.quiet:
-                for line in lines:
+            if self.quiet:  # the log shows warnings only: the summary goes to stdout
+                for line in summary.lines():
                     click.echo(line)
-            else:
-                for line in lines[len(summary.lines()) :]:
-                    log.info(line)
             if self.history_path:
                 loop.recorder.write(self.history_path)
             if self.stats_path:
-                loop.manager.history.to_json(self.stats_path, session=_live_stats(loop))
+                loop.manager.history.to_json(self.stats_path, session=live_stats(loop))
         if stop.requested:
             raise SystemExit(stop.exit_code)
         if summary.empty and not self.allow_empty:
@@ -127,34 +122,3 @@ class SessionRun:
         server = MetricsServer(loop, self.metrics_port)
         server.start()
         return server
-
-
-def _live_stats(loop: Any) -> dict[str, Any] | None:
-    """A live session's ingestion and lag figures, for the stats file; None in a backtest."""
-    if not loop.live:
-        return None
-    stats = loop.feed.stats
-    return {
-        "bars_received": stats.bars_received,
-        "bars_processed": loop.bars_processed,
-        "scans_skipped": sum(1 for r in loop.manager.history.records if r.skipped),
-        "rejected": dict(stats.rejected),
-        "reconnects": stats.reconnects,
-        **loop.lag.as_dict(),
-    }
-
-
-def _live_lines(loop: Any) -> list[str]:
-    """The live summary lines: bars received against processed, skips, lag."""
-    stats = _live_stats(loop)
-    if stats is None:
-        return []
-    same = "==" if stats["bars_received"] == stats["bars_processed"] else "!="
-    held = sum(stats["scans_held"].values())
-    rejected = sum(stats["rejected"].values())
-    return [
-        f"[SESSION] Live: bars received {stats['bars_received']} {same}"
-        f" bars processed {stats['bars_processed']}; rejected {rejected};"
-        f" scans skipped {stats['scans_skipped']}, held for lag {held};"
-        f" max lag {stats['max_lag_seconds']:.1f}s, {stats['pauses']} pauses"
-    ]

@@ -43,6 +43,9 @@ class FeedSetup:
     #: Waits up to this many real seconds while running scans are looked after; a live
     #: feed calls it instead of sleeping, so no scan result waits for the feed.
     wait: Callable[[float], None]
+    #: Waits until no scan runs and every finished one was handed on (a feed that sets
+    #: its own pace by the scans', as the unpaced replay does).
+    settle: Callable[[], None] = lambda: None
 
 
 @define

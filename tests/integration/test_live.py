@@ -17,6 +17,7 @@ from scanner_core.coordinator import SessionCoordinator
 from scanner_core.feeds.replay import ReplayFeed
 from scanner_core.loop import SessionLoop
 from scanner_core.plugins import ScannerPluginManager
+from tests.fixtures.backtests import command
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBES = ROOT / "tests/fixtures/scanners"
@@ -187,3 +188,20 @@ def json_to_toml(data: dict) -> str:
         out.append("[[scanners]]")
         out += [f"{k} = {value(x)}" for k, x in scanner.items()]
     return "\n".join(out) + "\n"
+
+
+def test_the_live_summary_line_carries_the_market_time_as_every_session_line(
+    sample_store, tmp_path
+):
+    path = tmp_path / "session.toml"
+    path.write_text(json_to_toml(config(sample_store, [finder("a", ["TSLA"], timeout_seconds=10)])))
+    result = command("live", str(path), "--speed", "0", "--log-format", "json")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    live = [line for line in lines if "Live: bars received" in line["message"]]
+    assert len(live) == 1
+    assert live[0]["market_ts"].startswith("2019-02-1")
+    text = command("live", str(path), "--speed", "0")
+    assert text.exit_code == 0, text.output
+    (line,) = [line for line in text.output.splitlines() if "Live: bars received" in line]
+    assert "[market 2019-02-1" in line

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -172,3 +173,37 @@ def test_the_metrics_endpoint_is_scraped_over_http(sample_week_store, tmp_path):
     ):
         assert name in text, name
     assert 'scanner_scans_total{scanner="movers"}' in text
+
+
+def test_an_inbox_sends_the_earlier_scans_changes_once_the_last_was_handed_on():
+    from scanner_core.earlier import Inbox, receive
+
+    inbox = Inbox({("a", T), ("b", T)})
+    read_fd = inbox.read_fd
+    inbox.handed_on(("a", T), [("join", ["TSLA"])])
+    inbox.handed_on(("z", T), [("join", ["NOT-WAITED-FOR"])])
+    assert inbox.write_fd >= 0  # still waiting for b
+    inbox.handed_on(("b", T), [("leave", ["TSLA"]), ("join", ["MU"])])
+    assert inbox.write_fd == -1
+    assert receive(read_fd) == [("join", ["TSLA"]), ("leave", ["TSLA"]), ("join", ["MU"])]
+
+
+def test_a_child_whose_inbox_closed_unsent_scans_the_session_as_forked():
+    from scanner_core.earlier import Inbox
+
+    inbox = Inbox({("a", T)})
+    seen = []
+    turn = inbox.turn(lambda context: ("scanned", context), seen.extend)
+    write_fd = inbox.write_fd
+    inbox.write_fd = os.dup(write_fd)  # the turn closes the child's copy, as in a child
+    inbox.close()
+    assert turn("ctx") == ("scanned", "ctx")
+    assert seen == []
+
+
+def test_the_replay_speed_is_zero_for_unpaced_or_positive():
+    from scanner_core.feeds.replay import ReplayFeed
+
+    assert not ReplayFeed(speed=0).paced and ReplayFeed(speed=2).paced
+    with pytest.raises(ValueError, match="speed must be 0"):
+        ReplayFeed(speed=-1)
