@@ -7,11 +7,11 @@ from functools import cache
 
 import exchange_calendars
 import numpy as np
-import pandas as pd
 from attrs import frozen
 
 from scanner_core.bars import INTERVAL_MINUTES
 from scanner_core.calendar import TimeManager
+from scanner_core.import_zones import utc_to_wall
 
 _MINUTE_NS = 60 * 10**9
 
@@ -42,8 +42,7 @@ class ExchangeDays:
 
     def local_days(self, ts: np.ndarray) -> np.ndarray:
         """The exchange-local dates of UTC instants (naive datetime64)."""
-        local = pd.DatetimeIndex(ts).tz_localize("UTC").tz_convert(self.tz).tz_localize(None)
-        return local.to_numpy().astype("datetime64[D]")
+        return utc_to_wall(ts, self.tz).astype("datetime64[D]")
 
     def opens_closes(self, dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each session date's regular open and close as UTC epoch ns (0 on other dates)."""

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from scanner_core.bars import INTERVAL_MINUTES
 from scanner_core.import_calendar import ExchangeDays
+from scanner_core.import_zones import wall_to_utc
 
 NAME_HINTS = {
     "1min": "1m", "1m": "1m", "5min": "5m", "5m": "5m", "15min": "15m", "15m": "15m",
@@ -53,8 +54,7 @@ def parse_plain_times(
     written = np.array(parsed.to_numpy())
     written[~calendar.in_range(written)] = np.datetime64("NaT")
     written = written.astype("datetime64[ns]")
-    local = pd.DatetimeIndex(written).tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    return written, local.tz_convert(None).to_numpy()
+    return written, wall_to_utc(written, tz)
 
 
 def parse_times(text: pd.Series, tz: str, calendar: ExchangeDays) -> tuple[np.ndarray, np.ndarray]:
@@ -75,8 +75,7 @@ def parse_times(text: pd.Series, tz: str, calendar: ExchangeDays) -> tuple[np.nd
     )
     instant = written - offset.astype("timedelta64[m]")
     naive = ~has_offset
-    local = pd.DatetimeIndex(written[naive]).tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    instant[naive] = local.tz_convert(None).to_numpy()
+    instant[naive] = wall_to_utc(written[naive], tz)
     return written, instant
 
 

@@ -98,11 +98,13 @@ class BarStore:
         """
         report = ImportReport()
         pending: dict[str, list[Bars]] = {}
+        pending_rows: dict[str, int] = {}
         if recorded_zone(self.root) is None and not self.intervals():
             # a new store names its days as the calendar whose bars it holds does
             self.tz = str(TimeManager(calendar).tz)
 
         def flush(name: str) -> None:
+            pending_rows.pop(name)
             stats = self.write(concat(pending.pop(name)))
             report.stored[name] = report.stored.get(name, WriteStats()) + stats
 
@@ -120,9 +122,10 @@ class BarStore:
             if on_file is not None:
                 on_file(done, len(files))
             if parsed.bars is not None and len(parsed.bars):
-                batch = pending.setdefault(parsed.bars.interval, [])
-                batch.append(parsed.bars)
-                if sum(map(len, batch)) >= _BATCH_ROWS:
+                name = parsed.bars.interval
+                pending.setdefault(name, []).append(parsed.bars)
+                pending_rows[name] = pending_rows.get(name, 0) + len(parsed.bars)
+                if pending_rows[name] >= _BATCH_ROWS:
                     flush(parsed.bars.interval)
         for name in list(pending):
             flush(name)
