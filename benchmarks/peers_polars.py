@@ -23,9 +23,8 @@ def main() -> None:
     started = time.perf_counter()
     minutes, daily = rules.inputs(store, day)
     scans = [t for t in rules.scan_times_utc(day)]
-    bars = pl.concat([pl.read_parquet(p) for p in minutes]).with_columns(
-        pl.col("symbol").cast(pl.String)
-    )
+    # symbols stay categorical (as stored) while grouping, text for the few rows kept
+    bars = pl.concat([pl.read_parquet(p) for p in minutes])
     five = (
         bars.group_by("symbol", pl.col("ts").dt.truncate(f"{rules.BAR_MINUTES}m").alias("bucket"))
         .agg(pl.col("close").last(), pl.col("volume").sum())
@@ -44,6 +43,7 @@ def main() -> None:
         traded=pl.col("volume").cum_sum().over("symbol", pl.col("bucket").dt.date()),
         end=end,
     ).filter(today & pl.col("end").is_in(scans))
+    five = five.with_columns(pl.col("symbol").cast(pl.String))
     days = pl.concat([pl.read_parquet(p) for p in daily]).with_columns(
         pl.col("symbol").cast(pl.String)
     )
