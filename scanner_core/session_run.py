@@ -74,7 +74,11 @@ class SessionRun:
             raise SystemExit(1) from None
         # Orphans a scan leaves re-parent to this process, which ends them: nothing the
         # session started outlives it.
-        with handling_signals() as stop, reaper.owning_descendants(grace=0.3):
+        with (
+            handling_signals() as stop,
+            reaper.owning_descendants(grace=0.3),
+            self._progress(loop),
+        ):
             metrics = self._serve_metrics(loop)
             try:
                 summary = loop.run()
@@ -101,6 +105,19 @@ class SessionRun:
             for reason in summary.empty:
                 click.echo(f"{config}: the run did nothing: {reason}", err=True)
             raise SystemExit(EMPTY_RUN)
+
+    def _progress(self, loop: Any) -> Any:
+        """A bar over a backtest's days with the symbols found so far, for a person
+        watching: text logs on a terminal, not --quiet; a live session shows none."""
+        from scanner_core.progress import Progress, wanted
+
+        shown = not loop.live and not self.quiet and wanted(self.log_format)
+        bar = Progress(
+            len(loop.coverage.days()) if shown else 0, "run", unit="found", enabled=shown
+        )
+        if shown:
+            loop.manager.pm.register(bar, name="progress")
+        return bar
 
     def _serve_metrics(self, loop: Any) -> Any:
         if self.metrics_port is None:

@@ -12,14 +12,15 @@ from scanner_core.hookspecs import hookimpl
 from scanner_core.scanner import ScanContext, ScanResult
 
 #: The columns a pick has before its outcome is measured, in order.
-PICK_COLUMNS = ("scanner", "time", "day", "rank", "symbol", "score", "values")
+PICK_COLUMNS = ("scanner", "time", "day", "rank", "symbol", "score", "values", "why")
 
 
 class PickRecorder:
     """An observer keeping one row per symbol of each finished scan, in session order.
 
     Failed and skipped scans pick nothing. ``values`` is the scanner's per-symbol
-    numbers (``metadata["values"][symbol]``) as sorted JSON, so rows compare exactly.
+    numbers (``metadata["values"][symbol]``) and ``why`` the symbol's provenance record
+    (``metadata["why"][symbol]``), each as sorted JSON, so rows compare exactly.
     """
 
     def __init__(self) -> None:
@@ -34,6 +35,8 @@ class PickRecorder:
         values = values if isinstance(values, dict) else {}
         scores = result.metadata.get("scores")
         scores = scores if isinstance(scores, dict) else {}
+        why = result.metadata.get("why")
+        why = why if isinstance(why, dict) else {}
         moment = pd.Timestamp(context.exchange_time())
         for rank, symbol in enumerate(result.symbols, start=1):
             own = values.get(symbol)
@@ -47,6 +50,7 @@ class PickRecorder:
                     "symbol": symbol,
                     "score": _number(scores.get(symbol, own.get("score"))),
                     "values": json.dumps(own, sort_keys=True, default=str),
+                    "why": json.dumps(why.get(symbol, {}), sort_keys=True, default=str),
                 }
             )
 

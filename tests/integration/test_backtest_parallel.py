@@ -38,12 +38,25 @@ def same(got, want) -> None:
     along the way and one warmed up from the store round differently (the session's
     warm-up tests allow the same 1e-9); the picks and their outcomes are exact."""
     picks, random, summary = got
-    rest = [c for c in picks.columns if c != "values"]
+    rest = [c for c in picks.columns if c not in ("values", "why")]
     pd.testing.assert_frame_equal(picks[rest], want[0][rest], check_exact=True)
     for mine, theirs in zip(picks["values"], want[0]["values"], strict=True):
         assert json.loads(mine) == pytest.approx(json.loads(theirs), rel=1e-9)
+    for mine, theirs in zip(picks["why"], want[0]["why"], strict=True):
+        assert close(json.loads(mine), json.loads(theirs)), (mine, theirs)
     pd.testing.assert_frame_equal(random, want[1], check_exact=True)
     assert summary == want[2]
+
+
+def close(mine, theirs) -> bool:
+    """Equal why records, their numbers to 1e-9 (they hold the scanners' values)."""
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        return mine.keys() == theirs.keys() and all(close(mine[k], theirs[k]) for k in mine)
+    if isinstance(mine, list) and isinstance(theirs, list):
+        return len(mine) == len(theirs) and all(map(close, mine, theirs))
+    if isinstance(mine, float) and isinstance(theirs, float):
+        return mine == pytest.approx(theirs, rel=1e-9, nan_ok=True)
+    return mine == theirs
 
 
 def test_serial_run_picks_every_scanner(serial):

@@ -44,6 +44,12 @@ def test_backtest_writes_picks_summary_stats_and_report(written):
     values = json.loads(picks.loc[picks["scanner"] == "momentum", "values"].iloc[0])
     assert {"rsi", "volume_ratio", "sma", "close"} <= set(values)
     assert (picks["price"] > 0).all()
+    # each pick carries its why record: the scanner that found it, as of the scan's bars
+    for row in picks.itertuples():
+        why = json.loads(row.why)
+        assert why["scanner"] == why["passed"][0] == row.scanner
+        assert pd.Timestamp(why["bar_time"]) == row.time
+        assert why["values"][row.scanner] == json.loads(row.values)
     stats = json.loads((written / "stats.json").read_text())
     assert len(stats["records"]) == summary["run"]["scans"] == 300
 

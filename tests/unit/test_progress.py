@@ -6,13 +6,12 @@ from __future__ import annotations
 import io
 import sys
 
-from backtests import ROOT
+from backtests import two_day_config
 from rich.console import Console
 
 from scanner_core.config import load_config
 from scanner_core.coordinator import SessionCoordinator
 from scanner_core.progress import Progress, wanted
-from scanner_core.store import BarStore
 
 
 class Terminal(io.StringIO):
@@ -36,16 +35,7 @@ def test_disabled_progress_does_nothing():
 
 
 def test_progress_over_a_run_counts_days_and_found_symbols(tmp_path):
-    BarStore(tmp_path / "store").import_files(
-        sorted((ROOT / "examples/data/eqker_2019").glob("*_1min.csv.gz")), timestamps="end"
-    )
-    config = tmp_path / "two_days.toml"
-    config.write_text(
-        'start_date = 2019-02-11\nend_date = 2019-02-12\n[data]\nstore = "store"\n'
-        '[universe]\nall = true\n[[scanners]]\nmodule = "volume"\ntimeout_seconds = 0\n'
-        'schedule = { interval = "30m", start_time = "10:00", end_time = "15:30" }\n'
-        "config = { lookback_days = 1, min_multiple = 1.5, min_change_pct = 0.5 }\n"
-    )
+    config = two_day_config(tmp_path)
     coordinator = SessionCoordinator(load_config(config), base_dir=tmp_path)
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=120)
