@@ -7,21 +7,24 @@ from functools import cache
 
 import exchange_calendars
 import numpy as np
-import pandas as pd
 from attrs import frozen
 
 from scanner_core.bars import INTERVAL_MINUTES
 from scanner_core.calendar import TimeManager
+from scanner_core.import_zones import utc_to_wall
 
 _MINUTE_NS = 60 * 10**9
 
 
 @frozen(eq=False)
 class ExchangeDays:
-    """A calendar's session dates (datetime64[D], ascending) and its TimeManager."""
+    """A calendar's session dates (datetime64[D], ascending), each one's regular open and
+    close (UTC epoch ns), and its TimeManager."""
 
     time: TimeManager
     days: np.ndarray
+    opens: np.ndarray
+    closes: np.ndarray
 
     @property
     def tz(self) -> str:
@@ -35,22 +38,23 @@ class ExchangeDays:
 
     def is_session(self, dates: np.ndarray) -> np.ndarray:
         """True for dates the exchange trades on."""
-        return np.isin(dates.astype("datetime64[D]"), self.days)
+        return self._positions(dates) >= 0
 
     def local_days(self, ts: np.ndarray) -> np.ndarray:
         """The exchange-local dates of UTC instants (naive datetime64)."""
-        local = pd.DatetimeIndex(ts).tz_localize("UTC").tz_convert(self.tz).tz_localize(None)
-        return local.to_numpy().astype("datetime64[D]")
+        return utc_to_wall(ts, self.tz).astype("datetime64[D]")
 
     def opens_closes(self, dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each session date's regular open and close as UTC epoch ns (0 on other dates)."""
-        opens = np.zeros(len(dates), np.int64)
-        closes = np.zeros(len(dates), np.int64)
-        for day in np.unique(dates[self.is_session(dates)]):
-            at = dates == day
-            lo, hi = self.time.open_close_seconds(day.astype(dt.date))
-            opens[at], closes[at] = lo * 10**9, hi * 10**9
-        return opens, closes
+        at = self._positions(dates)
+        session = at >= 0
+        return np.where(session, self.opens[at], 0), np.where(session, self.closes[at], 0)
+
+    def _positions(self, dates: np.ndarray) -> np.ndarray:
+        """Each date's index in ``days``, -1 where the exchange does not trade."""
+        day = dates.astype("datetime64[D]")
+        at = np.searchsorted(self.days, day).clip(0, len(self.days) - 1)
+        return np.where(self.days[at] == day, at, -1)
 
 
 @cache
@@ -62,8 +66,10 @@ def exchange_days(calendar: str) -> ExchangeDays:
         raise ValueError(
             f"unknown exchange calendar {calendar!r}; expected a name such as XNYS or XLON"
         ) from None
-    days = np.asarray(time.sessions(dt.date.min, dt.date.max), dtype="datetime64[D]")
-    return ExchangeDays(time, days)
+    sessions = time.sessions(dt.date.min, dt.date.max)
+    seconds = np.array([time.open_close_seconds(day) for day in sessions], np.int64)
+    opens, closes = seconds.reshape(-1, 2).T * 10**9
+    return ExchangeDays(time, np.asarray(sessions, dtype="datetime64[D]"), opens, closes)
 
 
 def calendar_faults(

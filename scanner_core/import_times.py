@@ -7,9 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from scanner_core.bars import INTERVAL_MINUTES
 from scanner_core.import_calendar import ExchangeDays
+from scanner_core.import_zones import wall_to_utc
 
 NAME_HINTS = {
     "1min": "1m", "1m": "1m", "5min": "5m", "5m": "5m", "15min": "15m", "15m": "15m",
@@ -26,6 +29,32 @@ _OFFSET = re.compile(
     r"^(?P<base>.*\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*"
     r"(?:(?P<zulu>[Zz])|(?P<sign>[+-])(?P<hh>\d\d):?(?P<mm>\d\d)?)$"
 )
+
+
+# Stamps the common formats' fast path takes: every stamp of a file in one of these shapes.
+_PLAIN_SHAPES = (r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", r"^\d{4}-\d\d-\d\d$")
+
+
+def parse_plain_times(
+    text: pa.ChunkedArray, tz: str, calendar: ExchangeDays
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """parse_times for a file whose every stamp is ``YYYY-MM-DD HH:MM:SS`` (or every one
+    ``YYYY-MM-DD``) and a real date and time: the same result, parsed by pyarrow.
+
+    None when any stamp is in another shape or not a real time: parse_times then decides.
+    """
+    if not len(text) or text.null_count:
+        return None
+    if not any(pc.all(pc.match_substring_regex(text, shape)).as_py() for shape in _PLAIN_SHAPES):
+        return None
+    try:
+        parsed = pc.cast(text, pa.timestamp("s"))
+    except pa.ArrowInvalid:
+        return None
+    written = np.array(parsed.to_numpy())
+    written[~calendar.in_range(written)] = np.datetime64("NaT")
+    written = written.astype("datetime64[ns]")
+    return written, wall_to_utc(written, tz)
 
 
 def parse_times(text: pd.Series, tz: str, calendar: ExchangeDays) -> tuple[np.ndarray, np.ndarray]:
@@ -46,8 +75,7 @@ def parse_times(text: pd.Series, tz: str, calendar: ExchangeDays) -> tuple[np.nd
     )
     instant = written - offset.astype("timedelta64[m]")
     naive = ~has_offset
-    local = pd.DatetimeIndex(written[naive]).tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    instant[naive] = local.tz_convert(None).to_numpy()
+    instant[naive] = wall_to_utc(written[naive], tz)
     return written, instant
 
 
@@ -67,14 +95,18 @@ def parse_naive(text: pd.Series) -> np.ndarray:
     return parsed.to_numpy().astype("datetime64[us]")
 
 
-def spacing_minutes(ts: np.ndarray, names: np.ndarray) -> float | None:
-    """The most common positive gap between a symbol's consecutive stamps, in minutes."""
-    frame = pd.DataFrame({"symbol": names, "t": ts})
-    step = frame.groupby("symbol", sort=False)["t"].diff().abs().dropna()
-    step = step[step > pd.Timedelta(0)]
-    if step.empty:
+def spacing_minutes(ts: np.ndarray, codes: np.ndarray) -> float | None:
+    """The most common positive gap between a symbol's consecutive stamps, in minutes
+    (the shortest of equally common ones); ``codes`` number the rows' symbols."""
+    if len(codes) and codes.min() != codes.max():
+        order = np.argsort(codes, kind="stable")
+        ts, codes = ts[order], codes[order]
+    step = np.abs(np.diff(ts.astype("datetime64[ns]").astype(np.int64)))
+    step = step[(codes[1:] == codes[:-1]) & (step > 0)]
+    if not len(step):
         return None
-    return float(step.mode().iloc[0] / pd.Timedelta(minutes=1))
+    values, counts = np.unique(step, return_counts=True)
+    return float(values[np.argmax(counts)] / 60e9)
 
 
 def resolve_interval(

@@ -26,10 +26,8 @@ row number; docs/data.md states every rule.  In short:
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from attrs import define, frozen
 
 from scanner_core.bars import FIELDS, INTERVAL_MINUTES, PRICE_FIELDS, Bars
@@ -46,6 +45,8 @@ from scanner_core.import_calendar import (
     exchange_days,
     looks_end_labelled,
 )
+from scanner_core.import_order import Rows, put_in_order
+from scanner_core.import_read import read_text_table
 from scanner_core.import_report import (
     COLLAPSED_KIND,
     EXAMPLES,
@@ -57,6 +58,7 @@ from scanner_core.import_report import (
 from scanner_core.import_times import (
     FILE_SUFFIXES,
     NAME_HINTS,
+    parse_plain_times,
     parse_times,
     resolve_interval,
     spacing_minutes,
@@ -78,6 +80,7 @@ _TOD_COLUMNS = ("tod", "time")
 _SYMBOL_COLUMNS = ("symbol", "ticker", "name")
 _DATA_FILE = re.compile(r"\.(csv|parquet|pq)(\.gz)?$", re.IGNORECASE)
 _EMPTY = ("nan", "null", "na", "n/a", "none")
+_EMPTY_SET = pa.array(_EMPTY)
 
 
 @define
@@ -125,9 +128,9 @@ def parse_file(
     path = Path(path)
     report = FileReport(str(path))
     try:
-        frame, first_row = _read_table(path)
-        bars = _to_bars(frame, first_row, path, report, options)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        table, first_row = read_text_table(path)
+        bars = _to_bars(table, first_row, path, report, options)
+    except (OSError, ValueError) as exc:
         report.error = str(exc)
         return ParsedFile(None, report)
     return ParsedFile(bars, report)
@@ -157,43 +160,11 @@ def _options(
     return _Options(timestamps, interval, symbol, tz or days.tz, days)
 
 
-def _read_table(path: Path) -> tuple[pd.DataFrame, int]:
-    """All columns as strings, and the file row number of the first data row."""
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
-        try:
-            frame = pd.read_parquet(path)
-        except pa.ArrowException as exc:
-            raise ValueError(f"not a valid Parquet file: {exc}") from None
-        return frame.astype(str).where(frame.notna(), ""), 1
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except UnicodeDecodeError as exc:
-        raise ValueError(_encoding_error(path, exc)) from None
-    except EOFError as exc:
-        raise ValueError(f"truncated gzip file: {exc}") from None
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise ValueError(f"not a valid gzip file: {exc}") from None
-    return frame, 2  # line 1 is the header
-
-
-def _encoding_error(path: Path, exc: UnicodeDecodeError) -> str:
-    """Which line of a file is not UTF-8, found by reading it again line by line."""
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as fh:
-        for number, line in enumerate(fh, 1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as bad:
-                return f"not UTF-8 text: line {number}, byte {line[bad.start]:#04x} ({bad.reason})"
-    return f"not UTF-8 text: {exc.reason}"
-
-
 def _to_bars(
-    frame: pd.DataFrame, first_row: int, path: Path, report: FileReport, opt: _Options
+    table: pa.Table, first_row: int, path: Path, report: FileReport, opt: _Options
 ) -> Bars:
     """Map columns, parse, validate and order one file's rows."""
-    columns = {str(c).strip().lower(): c for c in frame.columns}
+    columns = {c.strip().lower(): c for c in table.column_names}
     time_col = next((columns[c] for c in _TIME_COLUMNS if c in columns), None)
     tod_col = next(
         (columns[c] for c in _TOD_COLUMNS if c in columns and columns[c] != time_col), None
@@ -203,27 +174,30 @@ def _to_bars(
     if time_col is None:
         missing.insert(0, "a time column (datetime, timestamp or date)")
     if missing:
-        raise ValueError(f"missing column(s): {', '.join(missing)}; found {list(frame.columns)}")
+        raise ValueError(f"missing column(s): {', '.join(missing)}; found {table.column_names}")
     used = {time_col, tod_col, sym_col, *(columns[f] for f in FIELDS)}
-    unknown = [str(c) for c in frame.columns if c not in used]
+    unknown = [c for c in table.column_names if c not in used]
     if unknown:
         report.warnings.append(f"ignored unknown column(s): {', '.join(map(shown, unknown))}")
 
-    n = len(frame)
+    n = table.num_rows
     report.rows_read = n
     rownum = np.arange(first_row, first_row + n)
-    stamp_text = frame[time_col].str.strip()
+    stamp_text = pc.utf8_trim_whitespace(table[time_col])
     if tod_col is not None:
-        stamp_text = stamp_text + " " + frame[tod_col].str.strip()
-    written, instant = parse_times(stamp_text, opt.tz, opt.calendar)
-    raw_names, names, symbol_faults = _symbols(frame, sym_col, path, opt)
-    values, value_faults = _values(frame, columns)
-    stamped = ~np.isnat(written) & ~symbol_faults[0][1] & ~symbol_faults[1][1]
+        stamp_text = pc.binary_join_element_wise(
+            stamp_text, pc.utf8_trim_whitespace(table[tod_col]), " "
+        )
+    times = None if tod_col is not None else parse_plain_times(stamp_text, opt.tz, opt.calendar)
+    written, instant = times or parse_times(stamp_text.to_pandas(), opt.tz, opt.calendar)
+    symbols = _symbols(table, n, sym_col, path, opt)
+    values, value_faults = _values(table, columns)
+    stamped = ~np.isnat(written) & ~symbols.faults[0][1] & ~symbols.faults[1][1]
     daily_looking = tod_col is None and bool(
         (written[stamped] == written[stamped].astype("datetime64[D]")).all()
     )
     spacing = spacing_minutes(
-        np.where(np.isnat(instant), written, instant)[stamped], names[stamped]
+        np.where(np.isnat(instant), written, instant)[stamped], symbols.code[stamped]
     )
     interval = resolve_interval(opt.interval, path, daily_looking, spacing)
     minutes = INTERVAL_MINUTES[interval]
@@ -244,74 +218,127 @@ def _to_bars(
         and looks_end_labelled(opt.calendar, ts[valid_ts])
     )
     checks = [
-        *symbol_faults,
+        *symbols.faults,
         ("bad_timestamp", ~valid_ts),
         *value_faults,
         *calendar_faults(opt.calendar, safe, interval),
     ]
+
+    def stamp(i: int) -> str:
+        return stamp_text[int(i)].as_py()
+
     ok = np.ones(n, bool)
     for kind, bad in checks:
         hit = bad & ok
-        report.add(kind, rownum[hit], _details(kind, stamp_text, raw_names, names, hit))
-        ok &= ~hit
+        if hit.any():
+            report.add(kind, rownum[hit], _details(kind, stamp, symbols, hit))
+            ok &= ~hit
 
-    rows = pd.DataFrame(
-        {"symbol": names, "t": ts, "stamp": stamp_text.to_numpy(), **values, "row": rownum}
-    )[ok]
-    rows = _drop_duplicates(rows, report)
-    rows = _order(rows, report)
-    ts = rows["t"].to_numpy()
+    index = np.flatnonzero(ok)
+    rows = Rows(
+        symbols.names,
+        symbols.code[index],
+        ts[index],
+        {f: v[index] for f, v in values.items()},
+        index,
+        rownum[index],
+    )
+    rows = put_in_order(rows, report, stamp)
     if end_labelled:
         report.warnings.append(
             "no bar at the session open but bars at the close: the file may label bars "
             "by their end; re-import with --timestamps end (timestamps='end') if so"
         )
-    codes, uniques = pd.factorize(rows["symbol"])
+    present = np.unique(rows.code)
+    names = np.asarray(symbols.names, dtype=object)[present]
+    by_name = np.argsort(names.astype(str), kind="stable")
+    recode = np.zeros(len(symbols.names), np.int32)
+    recode[present[by_name]] = np.arange(len(present), dtype=np.int32)
     report.interval = interval
-    report.symbols = len(uniques)
-    report.rows_accepted = len(rows)
-    cols = {f: rows[f].to_numpy(np.float64) for f in FIELDS}
+    report.symbols = len(present)
+    report.rows_accepted = len(rows.code)
     return Bars(
-        interval, tuple(uniques), codes.astype(np.int32), ts.astype("datetime64[ns]"), **cols
+        interval,
+        tuple(names[by_name]),
+        recode[rows.code],
+        rows.ts.astype("datetime64[ns]"),
+        **{f: rows.values[f] for f in FIELDS},
     )
 
 
-def _symbols(
-    frame: pd.DataFrame, sym_col: str | None, path: Path, opt: _Options
-) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
+@frozen(eq=False)
+class _Symbols:
+    """Each row's symbol: a code into the upper-cased ``names``, the text as written
+    (``raw``, by raw code), and the rows whose symbol is empty or not valid."""
+
+    names: tuple[str, ...]
+    code: np.ndarray
+    raw: list[str]
+    raw_code: np.ndarray
+    faults: list[tuple[str, np.ndarray]]
+
+
+def _symbols(table: pa.Table, n: int, sym_col: str | None, path: Path, opt: _Options) -> _Symbols:
     """Symbols as written and upper-cased, and the rows whose symbol is empty or not valid."""
     if opt.symbol is not None:
-        raw = pd.Series(opt.symbol, index=frame.index, dtype=object)
-    elif sym_col is not None:
-        raw = frame[sym_col].str.strip()
-    else:
+        return _one_symbol(opt.symbol, n)
+    if sym_col is None:
         name = _symbol_from_name(path)
         if not valid_symbol(name):
             raise ValueError(
                 f"the file name gives the symbol {name!r}, which is not valid (expected "
                 f"{SYMBOL_RULE}); add a symbol column or pass symbol="
             )
-        raw = pd.Series(name, index=frame.index, dtype=object)
-    raw = raw.to_numpy(dtype=object)
-    codes, uniques = pd.factorize(raw)
-    valid = np.array([valid_symbol(u) for u in uniques] + [False], bool)[codes]
-    empty = raw == ""
-    names = np.array([str(u).upper() for u in uniques] + [""], dtype=object)[codes]
-    return raw, names, [("missing_symbol", empty), ("bad_symbol", ~empty & ~valid)]
+        return _one_symbol(name, n)
+    text = pc.utf8_trim_whitespace(table[sym_col]).combine_chunks()
+    encoded = pc.dictionary_encode(text.fill_null("\x00"))
+    raw = encoded.dictionary.to_pylist()
+    raw_code = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    upper = [r.upper() for r in raw]
+    names = tuple(dict.fromkeys(upper))
+    to_name = np.array([names.index(u) for u in upper] + [0], np.int32)
+    valid = np.array([valid_symbol(r) for r in raw] + [False], bool)[raw_code]
+    empty = np.array([r == "" for r in raw] + [False], bool)[raw_code]
+    return _Symbols(
+        names,
+        to_name[raw_code],
+        raw,
+        raw_code,
+        [("missing_symbol", empty), ("bad_symbol", ~empty & ~valid)],
+    )
+
+
+def _one_symbol(name: str, n: int) -> _Symbols:
+    """Every row of a file holding the one valid symbol ``name``."""
+    none = np.zeros(n, bool)
+    code = np.zeros(n, np.int32)
+    return _Symbols(
+        (name.upper(),), code, [name], code, [("missing_symbol", none), ("bad_symbol", none)]
+    )
 
 
 def _values(
-    frame: pd.DataFrame, columns: dict[str, str]
+    table: pa.Table, columns: dict[str, str]
 ) -> tuple[dict[str, np.ndarray], list[tuple[str, np.ndarray]]]:
     """The OHLCV columns as floats, and the rows failing each value rule, in checking order."""
     values = {}
-    n = len(frame)
+    n = table.num_rows
     missing = np.zeros(n, bool)
     bad = np.zeros(n, bool)
     for f in FIELDS:
-        text = frame[columns[f]].str.strip()
-        empty = ((text == "") | text.str.lower().isin(_EMPTY)).to_numpy()
-        num = pd.to_numeric(text.where(~empty), errors="coerce").to_numpy(np.float64)
+        text = pc.utf8_trim_whitespace(table[columns[f]])
+        try:
+            # every cell a number (NaN and inf spelt out included): the common case
+            num = np.array(pc.cast(text, pa.float64()).to_numpy())
+            nan = np.isnan(num)
+            empty = np.zeros(n, bool)
+            if nan.any():
+                empty = pc.is_in(pc.utf8_lower(text), value_set=_EMPTY_SET).to_numpy(
+                    zero_copy_only=False
+                )
+                empty &= nan
+        except pa.ArrowInvalid:
+            num, empty = _numbers(text.to_pandas())
         missing |= empty
         bad |= (np.isnan(num) & ~empty) | np.isinf(num)
         values[f] = num
@@ -327,67 +354,21 @@ def _values(
     ]
 
 
+def _numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Cells as floats (NaN where not a number) and which are empty, for any text."""
+    empty = ((text == "") | text.str.lower().isin(_EMPTY)).to_numpy(dtype=bool, na_value=False)
+    num = pd.to_numeric(text.where(~empty), errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    return num, empty
+
+
 def _details(
-    kind: str,
-    stamp: pd.Series,
-    raw: np.ndarray,
-    names: np.ndarray,
-    hit: np.ndarray,
+    kind: str, stamp: Callable[[int], str], symbols: _Symbols, hit: np.ndarray
 ) -> list[str]:
     """Symbol and time text of the first few rows hit, escaped so they print as one line."""
     idx = np.flatnonzero(hit)[:EXAMPLES]
     if kind == "bad_symbol":
-        return [f"{raw[i]!r} {shown(stamp.iloc[i])}" for i in idx]
-    return [f"{shown(names[i])} {shown(stamp.iloc[i])}".strip() for i in idx]
-
-
-def _drop_duplicates(rows: pd.DataFrame, report: FileReport) -> pd.DataFrame:
-    """Collapse identical rows; reject every row of a (symbol, time) with differing values."""
-    key = ["symbol", "t"]
-    exact = rows.duplicated([*key, *FIELDS], keep="first").to_numpy()
-    distinct = rows[~exact]
-    conflict_keys = distinct.duplicated(key, keep=False)
-    conflict = (
-        rows.set_index(key).index.isin(distinct[conflict_keys].set_index(key).index)
-        if conflict_keys.any()
-        else np.zeros(len(rows), bool)
-    )
-    collapsed = exact & ~conflict
-    report.collapsed += int(collapsed.sum())
-    report.add(
-        "conflicting_duplicate",
-        rows["row"].to_numpy()[conflict],
-        [
-            f"{shown(s)} {shown(t)}"
-            for s, t in rows[conflict][["symbol", "stamp"]].head(EXAMPLES).itertuples(index=False)
-        ],
-    )
-    return rows[~exact & ~conflict]
-
-
-def _order(rows: pd.DataFrame, report: FileReport) -> pd.DataFrame:
-    """Rows in ascending time per symbol; newest-first symbols reversed; stragglers rejected."""
-    if rows.empty:
-        return rows
-    step = rows.groupby("symbol", sort=False)["t"].diff()
-    down = (step < pd.Timedelta(0)).groupby(rows["symbol"], sort=False).transform("sum")
-    up = (step > pd.Timedelta(0)).groupby(rows["symbol"], sort=False).transform("sum")
-    descending = (down > up).to_numpy()
-    position = np.arange(len(rows))
-    rows = rows.assign(_pos=np.where(descending, -position, position))
-    rows = rows.sort_values(["symbol", "_pos"], kind="stable")
-    prev_max = rows.groupby("symbol", sort=False)["t"].cummax()
-    prev_max = prev_max.groupby(rows["symbol"], sort=False).shift(1)
-    late = (rows["t"] < prev_max).to_numpy()
-    report.add(
-        "out_of_order",
-        rows["row"].to_numpy()[late],
-        [
-            f"{shown(s)} {shown(t)}"
-            for s, t in rows[late][["symbol", "stamp"]].head(EXAMPLES).itertuples(index=False)
-        ],
-    )
-    return rows[~late].drop(columns="_pos")
+        return [f"{symbols.raw[symbols.raw_code[i]]!r} {shown(stamp(i) or '')}" for i in idx]
+    return [f"{shown(symbols.names[symbols.code[i]])} {shown(stamp(i) or '')}".strip() for i in idx]
 
 
 def _symbol_from_name(path: Path) -> str:

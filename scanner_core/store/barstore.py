@@ -40,6 +40,7 @@ from scanner_core.store.rows import (
     normalize,
     partition_keys,
 )
+from scanner_core.store.staging import Staging
 
 EXCHANGE_TZ = "America/New_York"
 #: Where the CLI keeps the store unless told otherwise (``--store`` or $SCANNER_STORE).
@@ -93,39 +94,55 @@ class BarStore:
         ``timestamps`` defaults to "start" (a stamp is the bar's start); pass "end" for
         bar-end labelled sources; ``tz`` (the zone of naive stamps) defaults to the
         ``calendar``'s.  See ``scanner_core.importer`` for the validation rules.
-        Files are written in batches per interval; where two files hold the same symbol
-        and time, the later file wins (counted as superseded or replaced).
+        Rows are gathered in batches per interval, staged per partition beside the store
+        and each partition written once at the end; where two files hold the same symbol
+        and time, the later file wins (counted as superseded, or replaced when stored
+        before).
         """
         report = ImportReport()
         pending: dict[str, list[Bars]] = {}
+        pending_rows: dict[str, int] = {}
         if recorded_zone(self.root) is None and not self.intervals():
             # a new store names its days as the calendar whose bars it holds does
             self.tz = str(TimeManager(calendar).tz)
 
+        staging = Staging(self.root, self._partition_keys)
+
         def flush(name: str) -> None:
-            stats = self.write(concat(pending.pop(name)))
-            report.stored[name] = report.stored.get(name, WriteStats()) + stats
+            pending_rows.pop(name)
+            staging.add(concat(pending.pop(name)))
 
         files = expand_paths(paths)
-        for done, path in enumerate(files, start=1):
-            parsed = parse_file(
-                path,
-                timestamps=timestamps,
-                interval=interval,
-                symbol=symbol,
-                tz=tz,
-                calendar=calendar,
-            )
-            report.files.append(parsed.report)
-            if on_file is not None:
-                on_file(done, len(files))
-            if parsed.bars is not None and len(parsed.bars):
-                batch = pending.setdefault(parsed.bars.interval, [])
-                batch.append(parsed.bars)
-                if sum(map(len, batch)) >= _BATCH_ROWS:
-                    flush(parsed.bars.interval)
+        try:
+            for done, path in enumerate(files, start=1):
+                parsed = parse_file(
+                    path,
+                    timestamps=timestamps,
+                    interval=interval,
+                    symbol=symbol,
+                    tz=tz,
+                    calendar=calendar,
+                )
+                report.files.append(parsed.report)
+                if on_file is not None:
+                    on_file(done, len(files))
+                if parsed.bars is not None and len(parsed.bars):
+                    name = parsed.bars.interval
+                    pending.setdefault(name, []).append(parsed.bars)
+                    pending_rows[name] = pending_rows.get(name, 0) + len(parsed.bars)
+                    if pending_rows[name] >= _BATCH_ROWS:
+                        flush(parsed.bars.interval)
+        except BaseException:
+            staging.discard()
+            raise
+        if not staging.runs:
+            # one batch or less: written straight away
+            for name, parts in pending.items():
+                report.stored[name] = self.write(concat(parts))
+            return report
         for name in list(pending):
             flush(name)
+        report.stored = staging.commit(self.write)
         return report
 
     def write(self, bars: Bars) -> WriteStats:

@@ -52,9 +52,15 @@ def local_ns(ts: np.ndarray, tz: str) -> np.ndarray:
 
 def partition_keys(interval: str, ts: np.ndarray, tz: str) -> np.ndarray:
     """The partition name of each row: exchange session date, or year for daily bars."""
-    if interval == "1d":
-        return ts.astype("datetime64[Y]").astype(str)
-    return local_ns(ts, tz).astype("datetime64[D]").astype(str)
+    unit = "Y" if interval == "1d" else "D"
+    periods = (ts if interval == "1d" else local_ns(ts, tz)).astype(f"datetime64[{unit}]")
+    if not len(periods):
+        return periods.astype(str)
+    # named once per distinct day or year: text for every row is the slow part
+    number = periods.astype(np.int64)
+    first = int(number.min())
+    names = (np.datetime64(first, unit) + np.arange(int(number.max()) - first + 1)).astype(str)
+    return names[number - first]
 
 
 def normalize(bars: Bars) -> Bars:
