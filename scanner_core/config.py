@@ -22,7 +22,14 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, override
 
 from scanner_core.bars import INTERVAL_MINUTES
-from scanner_core.config_errors import ConfigError, Invalid, Marker, Problem, render_path
+from scanner_core.config_errors import (
+    ConfigError,
+    Invalid,
+    Marker,
+    Problem,
+    expected_one_of,
+    render_path,
+)
 from scanner_core.config_files import read_config_file
 
 WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -37,11 +44,6 @@ _SYMBOL_EXPECTED = "a symbol: 1-32 characters of A-Z 0-9 . - _ ^ ="
 
 
 T = TypeVar("T")
-
-
-def expected_one_of(choices: Iterable[Any]) -> str:
-    """The "expected ..." wording for a value that must be one of `choices`."""
-    return "one of " + ", ".join(map(repr, choices))
 
 
 def duration_seconds(text: str) -> int:

@@ -58,6 +58,11 @@ def shown(value: Any) -> str:
     return clip(text)
 
 
+def expected_one_of(choices: Iterable[Any]) -> str:
+    """The "expected ..." wording for a value that must be one of `choices`."""
+    return "one of " + ", ".join(map(repr, choices))
+
+
 def render_path(parts: Iterable[str | int | None]) -> str:
     """A field path like ``scanners[0].schedule.cron``; odd keys are shown escaped."""
     text = ""

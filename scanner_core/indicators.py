@@ -45,7 +45,6 @@ import math
 from typing import ClassVar, NamedTuple
 
 import numpy as np
-import pandas as pd
 from attrs import frozen
 
 #: Weight left on a truncated seed after warm-up of a recursive indicator.
@@ -86,6 +85,8 @@ def session_ids(ts: np.ndarray, interval: str, tz: str = "America/New_York") -> 
     """Session number (days since epoch of the exchange-local date) for each timestamp."""
     ts = np.asarray(ts, dtype="datetime64[ns]")
     if interval != "1d":
+        import pandas as pd  # here, not at the top: plugin modules import this one
+
         local = pd.DatetimeIndex(ts).tz_localize("UTC").tz_convert(tz).tz_localize(None)
         ts = local.values
     return ts.astype("datetime64[D]").astype(np.int64)

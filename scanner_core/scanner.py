@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, get_args, get
 
 from attrs import define, field, frozen
 
-from scanner_core.session import SessionData
 from scanner_core.view import SessionView, TradingDay, declare, trading_day
 
 if TYPE_CHECKING:
@@ -38,6 +37,11 @@ class ScanContext:
     scanner_name: str = ""
 
     def __attrs_post_init__(self) -> None:
+        if self.session_data is None or isinstance(self.session_data, SessionView):
+            return
+        # Imported here: a plugin module importing this one must not pull in pandas.
+        from scanner_core.session import SessionData
+
         if isinstance(self.session_data, SessionData):
             self.session_data = SessionView(self.session_data, self.scanner_name)
 

@@ -18,7 +18,9 @@ from typing import Any
 import attrs
 
 from scanner_core.bars import INTERVAL_MINUTES
-from scanner_core.config import Invalid, expected_one_of
+
+# Not scanner_core.config: a plugin module importing these must not pull in cattrs.
+from scanner_core.config_errors import Invalid, expected_one_of
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 

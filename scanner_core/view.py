@@ -13,10 +13,11 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from attrs import frozen
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from scanner_core.bars import Bars
     from scanner_core.calendar import TimeManager
     from scanner_core.indicators import IndicatorConfig, IndicatorValues
@@ -188,6 +189,8 @@ def trading_day(calendar: TimeManager, when: datetime | None) -> TradingDay | No
     """The exchange session ``when`` falls on, in exchange time, or None when it is closed."""
     if when is None:
         return None
+    import pandas as pd  # here, not at the top: plugin modules import this one
+
     now = pd.Timestamp(calendar.localize(when))
     day = now.date()
     if not calendar.is_session(day):
