@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 import pluggy
 from attrs import frozen
-from packaging.requirements import InvalidRequirement, Requirement
 
 from scanner_core import hookspecs
 from scanner_core.config_errors import ConfigError
@@ -371,6 +370,9 @@ def _own_public_methods(cls: type[BaseScanner]) -> list[str]:
 
 def check_requirements(requirements: Iterable[str]) -> list[str]:
     """Problems with required plugins, e.g. ``"scanner-gap>=0.1"``: missing, too old, invalid."""
+    # Imported here: only `check` and a session need it, not `scanner plugins` or --help.
+    from packaging.requirements import InvalidRequirement, Requirement
+
     problems = []
     for text in requirements:
         try:

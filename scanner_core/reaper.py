@@ -11,13 +11,16 @@ re-parents to the session instead of to init, shows up among its children, and
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import sys
 import time
 from collections.abc import Iterable, Iterator, Set
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ctypes
 
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_GET_CHILD_SUBREAPER = 37
@@ -157,11 +160,15 @@ def _wait_gone(pgid: int, seconds: float) -> bool:
 def _libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes  # here: every command imports this module, few call prctl
+
     return ctypes.CDLL(None, use_errno=True)  # the running program, libc included
 
 
 def _subreaper() -> bool | None:
     """Whether this process is a subreaper already (set by us or by whoever started it)."""
+    import ctypes
+
     libc = _libc()
     flag = ctypes.c_int(0)
     if libc is None or libc.prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(flag), 0, 0, 0) != 0:

@@ -7,7 +7,6 @@ signals, the summary, the history and stats files, the exit code) is here, once.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +46,8 @@ class SessionRun:
 
     def run(self, build: LoopFactory) -> None:
         """Build the loop, run it under the stop signals, write the outputs, exit."""
+        import logging  # here: the CLI imports this module for --help too
+
         from scanner_core.outputs import OutputPathError, check_output_paths
 
         try:  # before the run, which could take hours, not after it
