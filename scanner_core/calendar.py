@@ -168,6 +168,9 @@ class TimeManager:
     def in_session_hours(self, ts: np.ndarray) -> np.ndarray:
         """For UTC bar starts (datetime64), True inside a session's extended hours
         (pre-market start to after-hours end; the regular session on other venues)."""
+        return _per_stamp(ts, self._in_session_hours)
+
+    def _in_session_hours(self, ts: np.ndarray) -> np.ndarray:
         seconds = ts.astype("datetime64[s]").astype(np.int64)
         day = np.searchsorted(self._pre_starts, seconds, side="right") - 1
         i = np.maximum(day, 0)
@@ -176,6 +179,9 @@ class TimeManager:
     def regular_hours(self, ts: np.ndarray) -> np.ndarray:
         """For UTC bar starts (datetime64), True inside a regular session (open to close,
         outside any lunch break): the bars a daily bar is built from."""
+        return _per_stamp(ts, self._regular_hours)
+
+    def _regular_hours(self, ts: np.ndarray) -> np.ndarray:
         seconds = ts.astype("datetime64[s]").astype(np.int64)
         i = np.maximum(np.searchsorted(self._opens, seconds, side="right") - 1, 0)
         in_break = (seconds >= self._break_starts[i]) & (seconds < self._break_ends[i])
@@ -188,6 +194,9 @@ class TimeManager:
         break, so no bucket spans the break; bars before the open fall in buckets
         counted back from it.
         """
+        return _per_stamp(ts, lambda some: self._bucket_starts(some, minutes))
+
+    def _bucket_starts(self, ts: np.ndarray, minutes: int) -> np.ndarray:
         seconds = ts.astype("datetime64[s]").astype(np.int64)
         i = np.maximum(np.searchsorted(self._pre_starts, seconds, side="right") - 1, 0)
         anchor = np.where(
@@ -202,6 +211,9 @@ class TimeManager:
     def bar_closes(self, ts: np.ndarray, minutes: int) -> np.ndarray:
         """When each intraday bar (UTC start, datetime64) closes: ``minutes`` after its
         start, or at the lunch break or the close when that comes first."""
+        return _per_stamp(ts, lambda some: self._bar_closes(some, minutes))
+
+    def _bar_closes(self, ts: np.ndarray, minutes: int) -> np.ndarray:
         ts = ts.astype("datetime64[ns]")
         ends = self._segment_ends
         seconds = ts.astype("datetime64[s]").astype(np.int64)
@@ -315,11 +327,13 @@ def _utc(column: pd.Series) -> np.ndarray:
 
 
 def _per_stamp(ts: np.ndarray, check) -> np.ndarray:
-    """``check`` of each stamp, computed once per distinct stamp when ts is sorted (a
-    cross-section repeats one stamp for every symbol)."""
-    if len(ts) < 2 or not (ts[1:] >= ts[:-1]).all():
+    """``check`` of each stamp, computed once per run of equal stamps (rows sorted by
+    time repeat one stamp for every symbol of a cross-section)."""
+    if len(ts) < 2:
         return check(ts)
     starts = np.r_[0, np.flatnonzero(ts[1:] != ts[:-1]) + 1]
+    if 2 * len(starts) > len(ts):
+        return check(ts)  # mostly distinct: repeating would only add work
     return np.repeat(check(ts[starts]), np.diff(np.r_[starts, len(ts)]))
 
 

@@ -47,6 +47,8 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 from attrs import frozen
 
+from scanner_core.local_time import local_days
+
 #: Weight left on a truncated seed after warm-up of a recursive indicator.
 SEED_WEIGHT = 1e-12
 #: Session id of "no session yet".
@@ -83,13 +85,9 @@ class Bar(NamedTuple):
 
 def session_ids(ts: np.ndarray, interval: str, tz: str = "America/New_York") -> np.ndarray:
     """Session number (days since epoch of the exchange-local date) for each timestamp."""
-    ts = np.asarray(ts, dtype="datetime64[ns]")
     if interval != "1d":
-        import pandas as pd  # here, not at the top: plugin modules import this one
-
-        local = pd.DatetimeIndex(ts).tz_localize("UTC").tz_convert(tz).tz_localize(None)
-        ts = local.values
-    return ts.astype("datetime64[D]").astype(np.int64)
+        return local_days(ts, tz)
+    return np.asarray(ts, dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
 
 
 class Kernel:

@@ -57,6 +57,8 @@ WARM_CELLS = 2**21
 #: How a short warm-up window is extended for symbols with missing bars.
 EXTEND_FACTOR = 4
 EXTEND_ROUNDS = 3
+#: Share of the tracked symbols from which a warm-up reads them all (see _reads_for).
+WIDE_READ_SHARE = 0.9
 _FIELD = {f: i for i, f in enumerate(FIELDS)}
 _NAT = np.datetime64("NaT", "ns")
 
@@ -642,10 +644,18 @@ class SessionData:
             older = self._load(interval, [self._symbols[c] for c in short], need, ends.max())
             mine = short[older.code]
             keep = older.ts < ends[older.code]
-            parts.insert(0, (mine[keep], older.ts[keep], [getattr(older, f)[keep] for f in FIELDS]))
-        col = np.concatenate([p[0] for p in parts]).astype(np.intp)
-        ts = np.concatenate([p[1] for p in parts])
-        values = [np.concatenate(v) for v in zip(*(p[2] for p in parts), strict=True)]
+            columns = [older.ts, *(getattr(older, f) for f in FIELDS)]
+            if not keep.all():
+                mine, columns = mine[keep], [c[keep] for c in columns]
+            parts.insert(0, (mine, columns[0], columns[1:]))
+        # days of stored bars before a frame still empty: no copy of them to join nothing
+        parts = [p for p in parts if len(p[0])] or parts[:1]
+        if len(parts) == 1:
+            col, ts, values = parts[0][0].astype(np.intp, copy=False), parts[0][1], parts[0][2]
+        else:
+            col = np.concatenate([p[0] for p in parts]).astype(np.intp)
+            ts = np.concatenate([p[1] for p in parts])
+            values = [np.concatenate(v) for v in zip(*(p[2] for p in parts), strict=True)]
         if bars is None and in_time_order(ts, col):
             # already as returned (the store's rows and the frame's follow the clock and,
             # within a time, the columns): no sort of what may be days of bars
@@ -700,7 +710,7 @@ class SessionData:
         pieces = []
         wanted, before = list(symbols), dict.fromkeys(symbols, 0)
         for round_ in range(EXTEND_ROUNDS + 1):
-            bars = self._load(interval, wanted, need, end)
+            bars = self._load(interval, self._reads_for(wanted), need, end)
             counts, sessions = self._coverage(bars, interval, bool(goal.sessions))
             # a symbol with no bar in the window may have older ones (a streamed symbol
             # keeps those across its gap), so it is looked for further back too
@@ -719,6 +729,17 @@ class SessionData:
             # widen by sessions too: a small bar count already spans two sessions
             need = Need(need.bars * EXTEND_FACTOR, max(need.sessions, 2) * EXTEND_FACTOR)
         return pieces
+
+    def _reads_for(self, wanted: list[str]) -> Sequence[str]:
+        """The symbols to read for ``wanted``: every tracked one when it wants most of them.
+
+        Rows of the few others cost less than re-coding every row read to drop them; the
+        warm-up takes only the rows of the symbols it owns.
+        """
+        tracked = self._symbols
+        if len(wanted) >= WIDE_READ_SHARE * len(tracked):
+            return tracked
+        return wanted
 
     def _older(self, interval: str, need: Need) -> bool:
         """Whether the store may hold bars from before the window ``need`` loads: when it

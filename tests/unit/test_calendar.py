@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scanner_core.calendar import TimeManager
 
@@ -306,3 +308,34 @@ def test_london_early_close_cuts_the_last_bucket():
     starts = local_ts(XLON, "2019-12-24 12:00", "2019-12-23 16:00")
     assert wall(XLON, XLON.bar_closes(starts, 60)) == ["12:30", "16:30"]
     assert wall(XLON, XLON.bucket_starts(local_ts(XLON, "2019-12-24 12:29"), 60)) == ["12:00"]
+
+
+@st.composite
+def bar_starts(draw: st.DrawFn) -> np.ndarray:
+    """Minute bar starts around 2019's DST change and an early close, each repeated for a
+    few symbols as a cross-section is, in time order or shuffled."""
+    base = np.datetime64("2019-03-08T13:00", "ns")
+    minutes = draw(st.lists(st.integers(0, 60 * 24 * 4), min_size=1, max_size=30))
+    ts = base + np.repeat(np.array(sorted(minutes), "timedelta64[m]"), draw(st.integers(1, 9)))
+    if draw(st.booleans()):
+        ts = ts[draw(st.permutations(range(len(ts))))]
+    return ts.astype("datetime64[ns]")
+
+
+@settings(max_examples=150, deadline=None)
+@given(ts=bar_starts(), minutes=st.sampled_from([5, 15, 60]))
+def test_per_bar_answers_do_not_depend_on_repeats_or_order(
+    tm: TimeManager, ts: np.ndarray, minutes: int
+) -> None:
+    # each answer is a function of the bar's own start: computed once per run of equal
+    # starts, it must equal the answer computed for each start alone
+    one_by_one = {
+        "bucket_starts": lambda t: tm.bucket_starts(t, minutes),
+        "bar_closes": lambda t: tm.bar_closes(t, minutes),
+        "streamed": tm.streamed,
+        "regular_hours": tm.regular_hours,
+        "in_session_hours": tm.in_session_hours,
+    }
+    for name, answer in one_by_one.items():
+        alone = np.concatenate([answer(ts[i : i + 1]) for i in range(len(ts))])
+        assert np.array_equal(answer(ts), alone), name

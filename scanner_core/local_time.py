@@ -1,0 +1,42 @@
+"""Exchange-local trading dates of UTC bar times, without a time-zone lookup per row.
+
+A zone's UTC offset changes only at its transitions, and since 1970 every transition of
+the tz database falls on a whole minute. So the rows of one UTC minute share an offset:
+the offset is looked up once per run of rows in the same minute (a sorted day of 1-minute
+bars for 8,000 symbols holds 390 runs in 3.1M rows) and added to every row of the run.
+Inputs where that saves nothing (few rows per minute, NaT, times before 1970, where
+local mean time offsets change at odd seconds) take pandas' conversion of every row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_MINUTE_NS = 60 * 10**9
+_DAY_NS = 86_400 * 10**9
+#: Fewest rows per run of equal minutes at which one lookup per run pays off.
+_ROWS_PER_RUN = 4
+
+
+def local_days(ts: np.ndarray, tz: str) -> np.ndarray:
+    """Days since the epoch of each UTC datetime64[ns] time's date in zone ``tz``, as int64."""
+    ns = np.asarray(ts, dtype="datetime64[ns]").view(np.int64)
+    if not len(ns):
+        return np.empty(0, np.int64)
+    minutes = ns // _MINUTE_NS
+    starts = np.flatnonzero(np.r_[True, minutes[1:] != minutes[:-1]])
+    if len(starts) * _ROWS_PER_RUN > len(ns) or ns.min() < 0:
+        # ns.min() < 0 also catches NaT (the smallest int64)
+        return _converted(ns, tz).astype("datetime64[D]").astype(np.int64)
+    firsts = minutes[starts] * _MINUTE_NS
+    offsets = _converted(firsts, tz).view(np.int64) - firsts
+    lengths = np.diff(np.r_[starts, len(ns)])
+    return (ns + np.repeat(offsets, lengths)) // _DAY_NS
+
+
+def _converted(ns: np.ndarray, tz: str) -> np.ndarray:
+    """UTC times (int64 ns) as naive wall-clock datetime64[ns] in ``tz``."""
+    import pandas as pd  # here, not at the top: plugin modules import the indicators
+
+    index = pd.DatetimeIndex(ns.view("datetime64[ns]"))
+    return index.tz_localize("UTC").tz_convert(tz).tz_localize(None).values
