@@ -108,18 +108,10 @@ def _hit_rate_by_time(go, make_subplots, summary: dict[str, Any], names: list[st
     for k, h in enumerate(names, start=1):
         for j, (name, row) in enumerate(summary["scanners"].items()):
             buckets = row["by_time_of_day"].get(h, {})
-            figure.add_trace(
-                go.Bar(
-                    name=name,
-                    legendgroup=name,
-                    showlegend=k == 1,
-                    marker={"color": _colour(j)},
-                    x=list(buckets),
-                    y=[b["hit_rate"] for b in buckets.values()],
-                ),
-                row=k,
-                col=1,
+            bars = _series_bar(
+                go, name, j, k == 1, list(buckets), [b["hit_rate"] for b in buckets.values()]
             )
+            figure.add_trace(bars, row=k, col=1)
     figure.update_layout(
         title="Hit rate by time of day (exchange time)", height=220 * len(names) + 100
     )
@@ -140,21 +132,18 @@ def _against_baselines(go, make_subplots, summary: dict[str, Any], names: list[s
                 ("random", lambda r: r["random"]["mean"]),
             )
         ):
-            figure.add_trace(
-                go.Bar(
-                    name=label,
-                    legendgroup=label,
-                    showlegend=k == 1,
-                    marker={"color": _colour(j)},
-                    x=names,
-                    y=[pick(rows[h]) if h in rows else None for h in names],
-                ),
-                row=1,
-                col=k,
-            )
+            values = [pick(rows[h]) if h in rows else None for h in names]
+            figure.add_trace(_series_bar(go, label, j, k == 1, names, values), row=1, col=k)
     figure.update_layout(title="Mean return against the baselines", barmode="group")
     figure.update_yaxes(tickformat=".2%")
     return figure
+
+
+def _series_bar(go, name: str, k: int, legend: bool, x: list, y: list):
+    """One series' bars in a grid of subplots: its k-th colour everywhere, one legend entry."""
+    return go.Bar(
+        name=name, legendgroup=name, showlegend=legend, marker={"color": _colour(k)}, x=x, y=y
+    )
 
 
 def _colour(k: int) -> str:
