@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 import numpy as np
+from attrs import frozen
 
 from scanner_core import SessionView
 
@@ -48,29 +49,79 @@ def build_profile(data: SessionView, day: dt.date, days: int) -> VolumeProfile:
 
     Only closed bars of those sessions are read, through the view.
     """
-    symbols = data.symbols
-    n = len(symbols)
-    calendar = data.calendar
-    previous = data.sessions_before(day, days)
-    if len(previous) < days:
-        return VolumeProfile(symbols, np.zeros((n, SLOTS)), np.zeros(n, bool))
-    bars = data.bars("1m", sessions=days + 1)
-    cols = bars.code.astype(np.intp)
-    day_ids = np.array(previous, "datetime64[D]")
-    dates = data.session_dates(bars.ts)
-    which = np.searchsorted(day_ids, dates)
-    inside = (which < days) & (day_ids[np.minimum(which, days - 1)] == dates)
-    bounds = np.array([calendar.open_close_seconds(d) for d in previous], np.int64)
-    opens = bounds[:, 0]
-    slots = max(SLOTS, int((bounds[:, 1] - opens).max()) // 60 + 1)
-    which = np.minimum(which, days - 1)
-    seconds = bars.ts.astype("datetime64[s]").astype(np.int64)
-    slot = np.maximum((seconds - opens[which]) // 60 + 1, 0)
-    counted = inside & (slot < slots) & calendar.streamed(bars.ts)
-    added = np.bincount(
-        cols[counted] * slots + slot[counted], weights=bars.volume[counted], minlength=n * slots
-    )
-    average = added.reshape(n, slots).cumsum(axis=1) / days
-    present = np.zeros((n, days), bool)
-    present[cols[inside], which[inside]] = True
-    return VolumeProfile(symbols, average, present.all(axis=1))
+    return ProfileMemo().profile(data, day, days)
+
+
+@frozen
+class _Day:
+    """One past session's bars as a profile counts them."""
+
+    #: Column, minute slot after the open (0: at or before it) and volume of each streamed
+    #: bar, in the view's (time, column) order.
+    cols: np.ndarray
+    slots: np.ndarray
+    volume: np.ndarray
+    #: Columns with any bar that session.
+    present: np.ndarray
+    #: Seconds from the open to the close.
+    span: int
+
+
+class ProfileMemo:
+    """The counted bars of the sessions a profile was built from, kept for the next day's.
+
+    A day's profile then reads one session, the one before it, instead of all N: the
+    others come from the memo. Profiles are the same to the last bit as ones built
+    afresh, since the bars are counted in the same order.
+    """
+
+    def __init__(self) -> None:
+        self._symbols: tuple[str, ...] | None = None
+        self._days: dict[dt.date, _Day] = {}
+
+    def profile(self, data: SessionView, day: dt.date, days: int) -> VolumeProfile:
+        """The profile of the view's symbols over the ``days`` sessions before ``day``."""
+        symbols = tuple(data.symbols)
+        n = len(symbols)
+        previous = data.sessions_before(day, days)
+        if len(previous) < days:
+            return VolumeProfile(symbols, np.zeros((n, SLOTS)), np.zeros(n, bool))
+        if symbols != self._symbols:
+            self._symbols, self._days = symbols, {}
+        self._days = {d: v for d, v in self._days.items() if d in previous}
+        unseen = [d for d in previous if d not in self._days]
+        if unseen:
+            # every session from the first one not seen to today's (which has no closed
+            # bar before its open, and is left out below)
+            self._read(data, unseen, days + 1 - previous.index(unseen[0]))
+        held = [self._days[d] for d in previous]
+        slots = max(SLOTS, max(d.span for d in held) // 60 + 1)
+        cols = np.concatenate([d.cols for d in held])
+        slot = np.concatenate([d.slots for d in held])
+        volume = np.concatenate([d.volume for d in held])
+        counted = slot < slots
+        added = np.bincount(
+            cols[counted] * slots + slot[counted], weights=volume[counted], minlength=n * slots
+        )
+        average = added.reshape(n, slots).cumsum(axis=1) / days
+        present = np.zeros((n, days), bool)
+        for k, d in enumerate(held):
+            present[d.present, k] = True
+        return VolumeProfile(symbols, average, present.all(axis=1))
+
+    def _read(self, data: SessionView, unseen: list[dt.date], sessions: int) -> None:
+        """Count the bars of the ``unseen`` sessions, read with the ``sessions`` to now."""
+        calendar = data.calendar
+        bars = data.bars("1m", sessions=sessions)
+        cols = bars.code.astype(np.intp)
+        dates = data.session_dates(bars.ts)
+        seconds = bars.ts.astype("datetime64[s]").astype(np.int64)
+        streamed = calendar.streamed(bars.ts)
+        for d in unseen:
+            opens, closes = calendar.open_close_seconds(d)
+            inside = dates == np.datetime64(d, "D")
+            rows = inside & streamed
+            slot = np.maximum((seconds[rows] - opens) // 60 + 1, 0)
+            self._days[d] = _Day(
+                cols[rows], slot, bars.volume[rows], np.unique(cols[inside]), closes - opens
+            )

@@ -13,7 +13,8 @@ Today's cumulative volume is the session's ``day_volume`` indicator, the previou
 close the ``prev_close`` indicator (1-minute bars), the price the latest 1-minute
 close. The same-time average is built from the session's closed bars of earlier days
 once per day, in session_start (so forked scans reuse it), and indexed by the minutes
-elapsed since the open.
+elapsed since the open; each day reads only the session before it, the others' bars
+being kept from earlier days.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from scanner_core import (
     Screen,
     SessionView,
 )
-from scanner_volume.profile import VolumeProfile, build_profile
+from scanner_volume.profile import ProfileMemo, VolumeProfile
 
 PREV_CLOSE = IndicatorConfig("prev_close", 1, "1m")
 DAY_VOLUME = IndicatorConfig("day_volume", 1, "1m")
@@ -60,6 +61,8 @@ class VolumeScanner(BaseScanner[VolumeSettings]):
 
     #: The day's profile, built in session_start: (day, profile).
     _profile: tuple[dt.date, VolumeProfile] | None = None
+    #: The bars earlier profiles counted, so each day reads one more session, not N.
+    _memo: ProfileMemo | None = None
 
     @classmethod
     def declare_indicators(cls, settings: VolumeSettings) -> tuple[IndicatorConfig, ...]:
@@ -120,5 +123,7 @@ class VolumeScanner(BaseScanner[VolumeSettings]):
             or self._profile[0] != day
             or (self._profile[1].symbols != data.symbols)
         ):
-            self._profile = (day, build_profile(data, day, self.settings.lookback_days))
+            if self._memo is None:
+                self._memo = ProfileMemo()
+            self._profile = (day, self._memo.profile(data, day, self.settings.lookback_days))
         return self._profile[1]

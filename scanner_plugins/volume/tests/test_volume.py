@@ -10,8 +10,10 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scanner_volume import VolumeScanner
-from scanner_volume.profile import SLOTS, build_profile
+from scanner_volume.profile import SLOTS, ProfileMemo, build_profile
 
 from scanner_core import SessionView
 from scanner_core.calendar import TimeManager
@@ -172,3 +174,76 @@ def test_the_profile_leaves_out_bars_after_an_early_close(tmp_path):
     assert got.complete.all()
     np.testing.assert_array_equal(got.average, want.average)
     assert got.at(SLOTS - 1)[0] == 300.0
+
+
+SESSIONS = TM.sessions(dt.date(2024, 1, 8), dt.date(2024, 1, 19))  # MLK day 2024-01-15 shut
+
+
+def view_at(book: BarBook, symbols: list[str], day: dt.date) -> SessionView:
+    """A view of a session tracking ``symbols``, at ``day``'s open."""
+    data = SessionData(book.store, calendar=TM)
+    data.track(symbols)
+    data.set_time(utc(f"{day} 09:30"))
+    return SessionView(data)
+
+
+@st.composite
+def minute_books(draw: st.DrawFn) -> list[tuple[str, str, float, float]]:
+    """Bars of three symbols over SESSIONS: some minutes, pre-market and after-hours
+    ones too, fractional volumes (their sums depend on the order they are added in),
+    and days a symbol has no bar at all."""
+    rows = []
+    for day in SESSIONS:
+        for symbol in ("A", "B", "C"):
+            if draw(st.integers(0, 4)) == 0:
+                continue
+            minutes = draw(st.sets(st.integers(-60, 420), min_size=1, max_size=6))
+            for m in sorted(minutes):
+                at = dt.datetime.combine(day, dt.time(9, 30)) + dt.timedelta(minutes=m)
+                volume = draw(st.floats(0.1, 1e6, allow_nan=False))
+                rows.append((symbol, ny(str(day), at.strftime("%H:%M")), 10.0, volume))
+    return rows
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=minute_books(), grows_on=st.sampled_from(SESSIONS[3:]), lookback=st.integers(1, 3))
+def test_a_profile_kept_from_day_to_day_is_the_one_built_afresh(
+    tmp_path_factory, rows, grows_on: dt.date, lookback: int
+) -> None:
+    book = store_rows(BarBook(tmp_path_factory.mktemp("book")), rows)
+    memo = ProfileMemo()
+    for day in SESSIONS[3:]:
+        # a symbol joins the universe one day: the memo starts over for the new columns
+        symbols = ["A", "B", "C", "D"] if day >= grows_on else ["A", "B", "C"]
+        kept = memo.profile(view_at(book, symbols, day), day, lookback)
+        fresh = build_profile(view_at(book, symbols, day), day, lookback)
+        assert kept.symbols == fresh.symbols
+        assert np.array_equal(kept.average, fresh.average), day
+        assert np.array_equal(kept.complete, fresh.complete), day
+
+
+class CountingView(SessionView):
+    """A real session view that records how many sessions each bar read asked for."""
+
+    def __init__(self, data: SessionData, asked: list[int | None]) -> None:
+        super().__init__(data)
+        self._asked = asked
+
+    def bars(self, interval, lookback=None, *, sessions=None):
+        self._asked.append(sessions)
+        return super().bars(interval, lookback, sessions=sessions)
+
+
+def test_each_later_day_reads_only_the_session_before_it(bar_book):
+    rows = [("A", ny(str(d), "10:00"), 10.0, 100.0 + k) for k, d in enumerate(SESSIONS)]
+    store_rows(bar_book, rows)
+    memo, asked = ProfileMemo(), []
+    for day in SESSIONS[3:6]:
+        data = SessionData(bar_book.store, calendar=TM)
+        data.track(["A"])
+        data.set_time(utc(f"{day} 09:30"))
+        profile = memo.profile(CountingView(data, asked), day, 3)
+        assert profile.complete.all()
+    # the first day reads its 3 sessions and today's; the next ones today's and one more
+    assert asked == [4, 2, 2]
+    assert profile.at(60)[0] == np.mean([100.0 + k for k in (2, 3, 4)])
