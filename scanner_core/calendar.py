@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from scanner_core.clock import SessionClock
+from scanner_core.runs import per_run
 
 Mode = Literal["backtest", "live"]
 Window = Literal["pre_market", "regular", "after_hours", "closed"]
@@ -156,7 +157,7 @@ class TimeManager:
         These are the bars a session streams; after-hours bars, bars after an early close,
         bars in a lunch break and bars on days the exchange is shut are not.
         """
-        return _per_stamp(ts, self._streamed)
+        return per_run(ts, self._streamed)
 
     def _streamed(self, ts: np.ndarray) -> np.ndarray:
         seconds = ts.astype("datetime64[s]").astype(np.int64)
@@ -168,7 +169,7 @@ class TimeManager:
     def in_session_hours(self, ts: np.ndarray) -> np.ndarray:
         """For UTC bar starts (datetime64), True inside a session's extended hours
         (pre-market start to after-hours end; the regular session on other venues)."""
-        return _per_stamp(ts, self._in_session_hours)
+        return per_run(ts, self._in_session_hours)
 
     def _in_session_hours(self, ts: np.ndarray) -> np.ndarray:
         seconds = ts.astype("datetime64[s]").astype(np.int64)
@@ -179,7 +180,7 @@ class TimeManager:
     def regular_hours(self, ts: np.ndarray) -> np.ndarray:
         """For UTC bar starts (datetime64), True inside a regular session (open to close,
         outside any lunch break): the bars a daily bar is built from."""
-        return _per_stamp(ts, self._regular_hours)
+        return per_run(ts, self._regular_hours)
 
     def _regular_hours(self, ts: np.ndarray) -> np.ndarray:
         seconds = ts.astype("datetime64[s]").astype(np.int64)
@@ -194,7 +195,7 @@ class TimeManager:
         break, so no bucket spans the break; bars before the open fall in buckets
         counted back from it.
         """
-        return _per_stamp(ts, lambda some: self._bucket_starts(some, minutes))
+        return per_run(ts, lambda some: self._bucket_starts(some, minutes))
 
     def _bucket_starts(self, ts: np.ndarray, minutes: int) -> np.ndarray:
         seconds = ts.astype("datetime64[s]").astype(np.int64)
@@ -211,7 +212,7 @@ class TimeManager:
     def bar_closes(self, ts: np.ndarray, minutes: int) -> np.ndarray:
         """When each intraday bar (UTC start, datetime64) closes: ``minutes`` after its
         start, or at the lunch break or the close when that comes first."""
-        return _per_stamp(ts, lambda some: self._bar_closes(some, minutes))
+        return per_run(ts, lambda some: self._bar_closes(some, minutes))
 
     def _bar_closes(self, ts: np.ndarray, minutes: int) -> np.ndarray:
         ts = ts.astype("datetime64[ns]")
@@ -324,17 +325,6 @@ class TimeManager:
 
 def _utc(column: pd.Series) -> np.ndarray:
     return column.dt.tz_convert(None).to_numpy().astype("datetime64[s]")
-
-
-def _per_stamp(ts: np.ndarray, check) -> np.ndarray:
-    """``check`` of each stamp, computed once per run of equal stamps (rows sorted by
-    time repeat one stamp for every symbol of a cross-section)."""
-    if len(ts) < 2:
-        return check(ts)
-    starts = np.r_[0, np.flatnonzero(ts[1:] != ts[:-1]) + 1]
-    if 2 * len(starts) > len(ts):
-        return check(ts)  # mostly distinct: repeating would only add work
-    return np.repeat(check(ts[starts]), np.diff(np.r_[starts, len(ts)]))
 
 
 def _utc_or_none(column: pd.Series | None, n: int) -> np.ndarray:

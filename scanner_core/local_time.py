@@ -4,18 +4,18 @@ A zone's UTC offset changes only at its transitions, and since 1970 every transi
 the tz database falls on a whole minute. So the rows of one UTC minute share an offset:
 the offset is looked up once per run of rows in the same minute (a sorted day of 1-minute
 bars for 8,000 symbols holds 390 runs in 3.1M rows) and added to every row of the run.
-Inputs where that saves nothing (few rows per minute, NaT, times before 1970, where
-local mean time offsets change at odd seconds) take pandas' conversion of every row.
+Inputs with few rows per minute get one lookup per row (scanner_core.runs), and so do
+NaT and times before 1970, where local mean time offsets change at odd seconds.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from scanner_core.runs import per_run
+
 _MINUTE_NS = 60 * 10**9
 _DAY_NS = 86_400 * 10**9
-#: Fewest rows per run of equal minutes at which one lookup per run pays off.
-_ROWS_PER_RUN = 4
 
 
 def local_days(ts: np.ndarray, tz: str) -> np.ndarray:
@@ -23,15 +23,16 @@ def local_days(ts: np.ndarray, tz: str) -> np.ndarray:
     ns = np.asarray(ts, dtype="datetime64[ns]").view(np.int64)
     if not len(ns):
         return np.empty(0, np.int64)
-    minutes = ns // _MINUTE_NS
-    starts = np.flatnonzero(np.r_[True, minutes[1:] != minutes[:-1]])
-    if len(starts) * _ROWS_PER_RUN > len(ns) or ns.min() < 0:
-        # ns.min() < 0 also catches NaT (the smallest int64)
+    if ns.min() < 0:  # also NaT, the smallest int64
         return _converted(ns, tz).astype("datetime64[D]").astype(np.int64)
-    firsts = minutes[starts] * _MINUTE_NS
-    offsets = _converted(firsts, tz).view(np.int64) - firsts
-    lengths = np.diff(np.r_[starts, len(ns)])
-    return (ns + np.repeat(offsets, lengths)) // _DAY_NS
+    # the offset at a minute's start holds for the whole minute
+    offsets = per_run(ns // _MINUTE_NS * _MINUTE_NS, lambda minutes: _offsets(minutes, tz))
+    return (ns + offsets) // _DAY_NS
+
+
+def _offsets(ns: np.ndarray, tz: str) -> np.ndarray:
+    """The UTC offset (int64 ns) of ``tz`` at each UTC time."""
+    return _converted(ns, tz).view(np.int64) - ns
 
 
 def _converted(ns: np.ndarray, tz: str) -> np.ndarray:
