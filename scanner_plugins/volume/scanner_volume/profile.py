@@ -7,11 +7,12 @@ are what today's cumulative volume is made of: pre-market bars (when the store h
 them) count from k = 0; after-hours bars, bars after an early close (13:00 on a half
 day) and bars inside a lunch break never do. The profile is the mean of that curve
 over the N sessions before the current one, built in one pass from the session's
-closed bars of those days (``bars("1m", sessions=N + 1)``):
-every bar adds its volume at slot ``minutes from the open + 1`` of an (S x slots)
-table (one bincount), and a cumulative sum along minutes turns it into the curve
-summed over days. A symbol needs bars in every one of the N sessions; others are
-marked incomplete. Memory is S x slots floats, whatever N is.
+closed bars of those days: every bar adds its volume at slot ``minutes from the open +
+1`` of an (S x slots) table (one bincount), and a cumulative sum along minutes turns it
+into the curve summed over days. A symbol needs bars in every one of the N sessions;
+others are marked incomplete. The first profile reads the N sessions
+(``bars("1m", sessions=N + 1)``); a ProfileMemo keeps each session's counted bars
+(column, slot, volume) so that the next day's reads only the session before it.
 """
 
 from __future__ import annotations
