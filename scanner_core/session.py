@@ -760,9 +760,17 @@ class SessionData:
         if not by_session or not len(bars):
             return counts, {}
         days = session_ids(bars.ts, interval, self.tz)
-        pairs = np.unique(days * width + bars.code)
-        spans = np.bincount(pairs % width, minlength=width).tolist()
-        return counts, dict(zip(bars.symbols, spans, strict=True))
+        if np.all(days[1:] >= days[:-1]):
+            # rows in time order hold each day as one block: a symbol's sessions are the
+            # blocks it has a row in, counted without sorting what may be millions of rows
+            spans = np.zeros(width, np.int64)
+            edges = np.r_[0, np.flatnonzero(days[1:] != days[:-1]) + 1, len(days)]
+            for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+                spans += np.bincount(bars.code[lo:hi], minlength=width) > 0
+        else:
+            pairs = np.unique(days * width + bars.code)
+            spans = np.bincount(pairs % width, minlength=width)
+        return counts, dict(zip(bars.symbols, spans.tolist(), strict=True))
 
     def load_pending(self) -> None:
         """Warm up the universe tracked so far; a first read does it too.
