@@ -13,6 +13,7 @@ streamed all along saw. The rule decides per symbol and per day, never per batch
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from scanner_core.aggregate import aggregate
 from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars, empty_bars
 from scanner_core.indicators import session_ids
 from scanner_core.store import BarStore, TimeLike, concat
+from scanner_core.store.rows import gather
 
 if TYPE_CHECKING:
     from scanner_core.calendar import TimeManager
@@ -127,9 +129,11 @@ class BarSource:
         reads: dict[str, Bars],
     ) -> Bars:
         until = end if rows_until is None else rows_until
+        sources = self._sources(interval)
+        if len(sources) == 1 and sources[0] != interval and sources[0] not in reads:
+            return self._built(interval, sources[0], symbols, start, end, until)
         parts = []
         claimed: set[tuple[int, str]] = set()
-        sources = self._sources(interval)
         for k, source in enumerate(sources):
             bars = reads.get(source)
             if bars is None:
@@ -155,6 +159,34 @@ class BarSource:
             if len(bars):
                 parts.append(bars)
         return _sorted(parts, interval, symbols)
+
+    def _built(
+        self,
+        interval: str,
+        source: str,
+        symbols: Sequence[str] | None,
+        start: TimeLike | None,
+        end: TimeLike | None,
+        until: TimeLike | None,
+    ) -> Bars:
+        """Bars of ``interval`` from the one stored finer ``source``, built a partition at a
+        time: days of finer rows are never first copied into one.
+
+        A bucket spanning two partitions (a session across the store's midnight) is
+        built from the rows joined instead.
+        """
+        days = self.store.load_days(source, symbols, start, until)
+        built = [aggregate(self._streamed(day), interval, self.calendar) for day in days]
+        if any(len(a) and len(b) and a.ts[-1] >= b.ts[0] for a, b in itertools.pairwise(built)):
+            joined = gather(source, days, days[0].symbols)
+            built = [aggregate(self._streamed(joined), interval, self.calendar)]
+        if end is not None:
+            bound = self.store_bound(end, interval)
+            built = [b.take(b.ts < bound) for b in built]
+        kept = [b for b in built if len(b)]
+        if not kept:
+            return empty_bars(interval, tuple(sorted(symbols or ())))
+        return gather(interval, kept, kept[0].symbols)
 
     def _streamed(self, bars: Bars, *, spans: bool = False) -> Bars:
         """The bars a session streams (pre-market start to close, outside a lunch break),

@@ -39,6 +39,7 @@ from scanner_core.store.rows import (
     merge,
     normalize,
     partition_keys,
+    restrict,
 )
 from scanner_core.store.staging import Staging
 
@@ -191,6 +192,35 @@ class BarStore:
         daily); a ``date`` means that session's start; naive times and datetime64 are
         taken as already in the Bars convention.  The result's ``symbols`` is sorted.
         """
+        parts, out_symbols = self._read_range(interval, symbols, start, end)
+        return gather(interval, parts, out_symbols)
+
+    def load_days(
+        self,
+        interval: str,
+        symbols: Sequence[str] | None = None,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+    ) -> list[Bars]:
+        """``load``'s rows one partition at a time (a day's, or a year's for daily bars),
+        in ts order, each coded to the symbols ``load`` would return; empty ones left out.
+
+        For work done day by day (buckets never cross a day): no copy of every day's
+        rows into one result first.
+        """
+        parts, out_symbols = self._read_range(interval, symbols, start, end)
+        coded = (restrict(p, out_symbols) for p in parts)
+        return [p for p in coded if len(p)]
+
+    def _read_range(
+        self,
+        interval: str,
+        symbols: Sequence[str] | None,
+        start: TimeLike | None,
+        end: TimeLike | None,
+    ) -> tuple[list[Bars], tuple[str, ...]]:
+        """The partitions' rows with ts in [start, end), each under its own symbols, and
+        the symbols a load of them returns (those of ``symbols`` stored, sorted)."""
         lo = self.bound(start, interval)
         hi = self.bound(end, interval)
         parts = self._each(
@@ -199,7 +229,7 @@ class BarStore:
         wanted = None if symbols is None else set(symbols)
         universe = sorted(set().union(*(p.symbols for p in parts)))
         out_symbols = tuple(universe if wanted is None else (s for s in universe if s in wanted))
-        return gather(interval, [p for p in parts if len(p)], out_symbols)
+        return [p for p in parts if len(p)], out_symbols
 
     def first_key(self, interval: str) -> np.datetime64 | None:
         """The first day the interval's earliest partition is named for (daily: its year's

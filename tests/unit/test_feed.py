@@ -7,11 +7,11 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic import NY, synthetic_minutes
+from synthetic import NY, rows, synthetic_minutes
 from venue_bars import venue_minutes
 
 from scanner_core.aggregate import aggregate
-from scanner_core.bars import FIELDS, INTERVAL_MINUTES, Bars
+from scanner_core.bars import INTERVAL_MINUTES, Bars
 from scanner_core.calendar import TimeManager
 from scanner_core.feed import DayFeed, chunk_edges, utc64
 from scanner_core.sources import BarSource
@@ -34,12 +34,6 @@ def store(tmp_path) -> BarStore:
     store = BarStore(tmp_path)
     store.write(synthetic_minutes(DAY, [*SYMBOLS, "DDD"], seed=7))
     return store
-
-
-def rows(bars: Bars) -> list[tuple]:
-    names = [bars.symbols[c] for c in bars.code]
-    columns = [bars.ts.tolist(), names, *(getattr(bars, f).tolist() for f in FIELDS)]
-    return list(zip(*columns, strict=True))
 
 
 def feed_for(store: BarStore, intervals=("1m", "5m", "1h")) -> DayFeed:

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from synthetic import NY, synthetic_minutes
+from synthetic import NY, rows, synthetic_minutes
+from venue_bars import venue_minutes
 
 from scanner_core.aggregate import aggregate
 from scanner_core.bars import FIELDS, Bars
@@ -236,3 +237,51 @@ def test_the_first_pre_market_hour_is_warmed_up_as_it_streams(tmp_path):
     first = pd.Timestamp(f"{DAYS[0]} 03:30", tz=NY).tz_convert(None).to_datetime64()
     assert streamed[0].ts[0] == warm.ts[0] == first
     assert sum(map(len, streamed)) == len(warm) == 13
+
+
+# -- bars built from one finer stored interval, a partition at a time ------------------
+
+
+def _joined_then_built(store: BarStore, tm: TimeManager, interval, symbols, start, end) -> Bars:
+    """The reference: every finer row in range joined first, then built (as one batch)."""
+    minutes = store.load("1m", symbols, start, end)
+    built = aggregate(minutes.take(tm.streamed(minutes.ts)), interval, tm)
+    return built.take(built.ts < store.bound(end, interval))
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    interval=st.sampled_from(["5m", "15m", "1h"]),
+    symbols=st.sampled_from([None, ("AAA",), ("BBB", "CCC"), ("AAA", "ZZZ")]),
+    first=st.integers(0, 2),
+    last=st.integers(0, 2),
+    cut=st.sampled_from(["10:02", "12:30", "16:00", "20:00"]),
+)
+def test_bars_built_day_by_day_equal_bars_built_from_the_joined_days(
+    tmp_path_factory, interval, symbols, first, last, cut
+):
+    store = BarStore(tmp_path_factory.mktemp("days"))
+    for k, day in enumerate(DAYS):
+        # a symbol missing on the middle day, the pre-market hour stored on the last
+        names = ["AAA", "CCC"] if k == 1 else ["AAA", "BBB", "CCC"]
+        spans = [(dt.time(8), dt.time(16))] if k == 2 else None
+        store.write(venue_minutes("XNYS", day.isoformat(), names, seed=k, spans=spans))
+    start = pd.Timestamp(f"{DAYS[min(first, last)]} 04:00", tz=NY)
+    end = pd.Timestamp(f"{DAYS[max(first, last)]} {cut}", tz=NY)
+    got = BarSource(store, TM).load(interval, symbols, start, end)
+    assert rows(got) == rows(_joined_then_built(store, TM, interval, symbols, start, end))
+
+
+def test_a_bucket_across_the_stores_midnight_is_built_from_both_days(tmp_path):
+    # a New York store of Tokyo bars: 13:30-14:30 in Tokyo is 23:30-00:30 in New York,
+    # so that hour's minutes lie in two partitions and must make one bar
+    tm = TimeManager("XTKS")
+    store = BarStore(tmp_path)
+    store.write(venue_minutes("XTKS", "2024-11-05", ["AAA", "BBB"], seed=3))
+    assert len(list((tmp_path / "1m").glob("*.parquet"))) == 2
+    open_, close = tm.open_close(dt.date(2024, 11, 5))
+    got = BarSource(store, tm).load("1h", None, open_, close)
+    assert rows(got) == rows(_joined_then_built(store, tm, "1h", None, open_, close))
+    walls = pd.DatetimeIndex(np.unique(got.ts)).tz_localize("UTC").tz_convert(tm.tz)
+    assert "13:30" in walls.strftime("%H:%M")
+    assert len(got) == 6 * 2
