@@ -18,7 +18,8 @@ Each figure comes from a fresh process:
 - the same run in an instrumented process: time spent in warm-up
   (``SessionData._warm``), replay (feed reads and advancing the session), scans
   (``run_scan``, fork and reaping included), the scanners' ``session_start`` and every
-  store read (``BarStore.load``, inside the others);
+  store read (``BarStore.load`` and ``load_days``, inside the
+  others);
 - the same instrumented run with ``timeout_seconds = 0`` (scans in process): the
   isolation overhead is the forked run's scan time minus this one's, per scan (p50)
   and in total.
@@ -206,6 +207,7 @@ def instrumented(config: str, history: str, out: str, profile: bool) -> None:
     timer(manager, "run_scan", "scans", scans)
     timer(manager.ScannerManager, "start_session", "session_start")
     timer(BarStore, "load", "store reads (inside the others)")
+    timer(BarStore, "load_days", "store reads (inside the others)")
     argv = ["run", config, "-q", "--history", history]
     t0 = time.perf_counter()
     if profile:

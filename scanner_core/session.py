@@ -22,6 +22,7 @@ returns are therefore read-only.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -707,17 +708,18 @@ class SessionData:
         through its gap does).
         """
         goal = need = self.requirements.needs().get(interval, Need())
+        today, earlier = self._earlier_sessions(goal.sessions)
         pieces = []
         wanted, before = list(symbols), dict.fromkeys(symbols, 0)
         for round_ in range(EXTEND_ROUNDS + 1):
             bars = self._load(interval, self._reads_for(wanted), need, end)
-            counts, sessions = self._coverage(bars, interval, bool(goal.sessions))
+            counts, sessions = self._coverage(bars, interval, today if earlier else None)
             # a symbol with no bar in the window may have older ones (a streamed symbol
             # keeps those across its gap), so it is looked for further back too
             short = [
                 s
                 for s in wanted
-                if (counts.get(s, 0) < goal.bars or sessions.get(s, 0) < goal.sessions)
+                if (counts.get(s, 0) < goal.bars or sessions.get(s, 0) < earlier)
                 and (counts.get(s, 0) > before[s] or not counts.get(s, 0))
             ]
             if round_ == EXTEND_ROUNDS or (short and not self._older(interval, need)):
@@ -749,26 +751,42 @@ class SessionData:
         start = history_start(pd.Timestamp(self._now), interval, need, self.calendar, self.tz)
         return self.store.holds_before(interval, start)
 
+    def _earlier_sessions(self, sessions: int) -> tuple[int, int]:
+        """Today's session id, and how many of the ``sessions`` a window reaches back over
+        come before today (today is one of them when it is a trading day).
+
+        A symbol is short of sessions when it lacks bars on one of those earlier ones:
+        today's has none yet at its open, and that is no reason to look further back.
+        """
+        if self._now is None or not sessions:
+            return 0, sessions
+        today = int(session_ids(np.array([self._now]), "1m", self.tz)[0])
+        date = np.datetime64(today, "D").astype(dt.date)
+        return today, sessions - 1 if self.calendar.sessions(date, date) else sessions
+
     def _coverage(
-        self, bars: Bars, interval: str, by_session: bool
+        self, bars: Bars, interval: str, before: int | None
     ) -> tuple[dict[str, int], dict[str, int]]:
-        """Per symbol: its bar count, and (when asked) how many sessions those span."""
+        """Per symbol: its bar count, and (given a session id) how many sessions before
+        that one its bars span."""
         width = len(bars.symbols)
         counts = dict(
             zip(bars.symbols, np.bincount(bars.code, minlength=width).tolist(), strict=True)
         )
-        if not by_session or not len(bars):
+        if before is None or not len(bars):
             return counts, {}
         days = session_ids(bars.ts, interval, self.tz)
         if np.all(days[1:] >= days[:-1]):
             # rows in time order hold each day as one block: a symbol's sessions are the
             # blocks it has a row in, counted without sorting what may be millions of rows
             spans = np.zeros(width, np.int64)
-            edges = np.r_[0, np.flatnonzero(days[1:] != days[:-1]) + 1, len(days)]
+            head = days[: int(np.searchsorted(days, before, "left"))]
+            edges = np.r_[0, np.flatnonzero(head[1:] != head[:-1]) + 1, len(head)]
             for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
                 spans += np.bincount(bars.code[lo:hi], minlength=width) > 0
         else:
-            pairs = np.unique(days * width + bars.code)
+            earlier = days < before
+            pairs = np.unique(days[earlier] * width + bars.code[earlier])
             spans = np.bincount(pairs % width, minlength=width)
         return counts, dict(zip(bars.symbols, spans.tolist(), strict=True))
 

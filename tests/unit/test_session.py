@@ -444,8 +444,9 @@ def test_streamed_symbols_leave_out_those_that_left_the_session():
 @given(
     rows=st.lists(st.tuples(st.integers(0, 4 * 24 * 60), st.integers(0, 5)), max_size=60),
     in_order=st.booleans(),
+    before=st.integers(17938, 17943),
 )
-def test_history_coverage_counts_each_symbols_bars_and_distinct_sessions(rows, in_order):
+def test_history_coverage_counts_each_symbols_bars_and_earlier_sessions(rows, in_order, before):
     # rows in time order take the per-day-block count; shuffled ones the sorting one
     symbols = tuple(f"S{i}" for i in range(6))
     if in_order:
@@ -454,10 +455,32 @@ def test_history_coverage_counts_each_symbols_bars_and_distinct_sessions(rows, i
     code = np.array([c for _, c in rows], np.int32)
     nan = np.full(len(rows), np.nan)
     bars = Bars("1m", symbols, code, ts.astype("datetime64[ns]"), nan, nan, nan, nan, nan)
-    counts, sessions = SessionData()._coverage(bars, "1m", by_session=True)
+    counts, sessions = SessionData()._coverage(bars, "1m", before)
     days = session_ids(bars.ts, "1m")
     for k, name in enumerate(symbols):
         mine = code == k
         assert counts[name] == int(mine.sum())
         if rows:
-            assert sessions[name] == len(set(days[mine].tolist()))
+            assert sessions[name] == len(set(days[mine & (days < before)].tolist()))
+
+
+def test_at_the_open_a_symbol_with_the_last_session_needs_no_longer_window():
+    # three sessions of bars, B missing the middle one; prev_close needs today and the
+    # one before: at the open today has no bar yet, which is no reason to look further
+    # back for A, while B is short of the earlier session and is found further back
+    days = [T0 + np.timedelta64(d, "D") for d in (-1, 0, 1)]  # Mon 11th to Wed 13th
+    parts = [make_bars(["A", "B"], 30, seed=20, start=days[0])]
+    parts += [make_bars(["A"], 30, seed=21, start=days[1])]
+    store = RecordingStore(parts[0])
+    store.write(parts[1])
+    prev_close = IndicatorConfig("prev_close", 1, "1m")
+    s = SessionData(store)
+    s.add_indicator(None, prev_close)
+    s.set_time(days[2])
+    s.add_symbols(["A"])
+    assert len(store.queries) == 1
+    s.add_symbols(["B"])
+    assert len(store.queries) == 3  # B's window, then a longer one
+    np.testing.assert_array_equal(
+        s.indicator(prev_close).values, [parts[1].close[-1], parts[0].close[-1]]
+    )
