@@ -49,7 +49,7 @@ from typing import Any
 
 from attrs import frozen
 
-from scanner_core import reaper, shutdown
+from scanner_core import handoff, reaper, shutdown
 from scanner_core.logs import get_logger
 from scanner_core.scanner import ScanContext
 
@@ -160,8 +160,11 @@ class ForkedScan:
         timeout_seconds: float | None,
         grace: float,
         known: set[int] | None,
+        shared: tuple[Any, ...] = (),
     ) -> None:
         self.pid, self.fd, self.context = pid, fd, context
+        #: What the child may send by reference (handoff.shared_objects at the fork).
+        self.shared = shared
         self.start = start
         self.timeout_seconds = timeout_seconds
         #: perf_counter() time at which the scan is stopped; None: no limit.
@@ -216,7 +219,8 @@ class ForkedScan:
             return ScanOutcome(
                 error=TIMEOUT, execution_time_ms=_ms_since(self.start), isolated=True
             )
-        return _decode(b"".join(self.chunks), status, _ms_since(self.start), name)
+        payload = b"".join(self.chunks)
+        return _decode(payload, status, _ms_since(self.start), name, self.shared)
 
     def stop(self) -> None:
         """End the child and its group at once, dropping its outcome."""
@@ -242,6 +246,8 @@ def start_forked(
     # is an orphan that escaped the scan's process group.
     known = reaper.children() if reaper.adopting() else None
     read_fd, write_fd = os.pipe()
+    handoff.widen_pipe(write_fd)
+    shared = handoff.shared_objects(context)
     # Frozen objects are skipped by the child's collector, which would otherwise write to
     # every object header it walks and so copy most of the parent's heap page by page.
     gc.freeze()
@@ -254,17 +260,19 @@ def start_forked(
         return _error_outcome(exc, _ms_since(start), isolated=True)
     if pid == 0:
         os.close(read_fd)
-        _child_main(fn, context, write_fd)
+        _child_main(fn, context, write_fd, shared)
     gc.unfreeze()
     os.close(write_fd)
     _running_pids.add(pid)
     # Set here too: the parent may signal the group before the child has set it.
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)
-    return ForkedScan(pid, read_fd, context, start, timeout_seconds, kill_grace_seconds, known)
+    return ForkedScan(
+        pid, read_fd, context, start, timeout_seconds, kill_grace_seconds, known, shared
+    )
 
 
-def _child_main(fn: ScanFn, context: ScanContext, write_fd: int) -> None:
+def _child_main(fn: ScanFn, context: ScanContext, write_fd: int, shared: tuple[Any, ...]) -> None:
     """Run the scan in the forked child, send the pickled outcome, and exit without cleanup."""
     status = 0
     try:
@@ -278,7 +286,7 @@ def _child_main(fn: ScanFn, context: ScanContext, write_fd: int) -> None:
         except BaseException as exc:
             message = ("error", _error_outcome(exc, 0.0, isolated=True))
         try:
-            data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+            data = handoff.dumps(message, shared)
         except Exception as exc:
             data = pickle.dumps(("unpicklable", f"{type(exc).__name__}: {exc}"))
         with os.fdopen(write_fd, "wb") as pipe:
@@ -372,9 +380,11 @@ def _reap_child(pid: int, grace: float) -> int:
     return os.waitpid(pid, 0)[1]
 
 
-def _decode(payload: bytes, status: int, elapsed_ms: float, scanner: str) -> ScanOutcome:
+def _decode(
+    payload: bytes, status: int, elapsed_ms: float, scanner: str, shared: tuple[Any, ...]
+) -> ScanOutcome:
     try:
-        kind, body = pickle.loads(payload)
+        kind, body = handoff.loads(payload, shared)
     except Exception:
         how = (
             f"was killed by signal {os.WTERMSIG(status)}"
