@@ -643,8 +643,11 @@ class SessionData:
             ends = np.where(np.isnat(first[short]), horizon, first[short])
             need = Need(bars or 0, sessions or 0)
             older = self._load(interval, [self._symbols[c] for c in short], need, ends.max())
-            mine = short[older.code]
-            keep = older.ts < ends[older.code]
+            # the load names the symbols it found, sorted: its codes are not columns
+            mine = self.index(older.symbols)[older.code]
+            until = np.full(n, _NAT)
+            until[short] = ends
+            keep = older.ts < until[mine]
             columns = [older.ts, *(getattr(older, f) for f in FIELDS)]
             if not keep.all():
                 mine, columns = mine[keep], [c[keep] for c in columns]

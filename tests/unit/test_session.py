@@ -484,3 +484,21 @@ def test_at_the_open_a_symbol_with_the_last_session_needs_no_longer_window():
     np.testing.assert_array_equal(
         s.indicator(prev_close).values, [parts[1].close[-1], parts[0].close[-1]]
     )
+
+
+@pytest.mark.parametrize("ask", [{"sessions": 1}, {"bars": 4}])
+def test_a_window_puts_stored_bars_in_their_symbols_columns_whatever_the_column_order(ask):
+    # columns C, B, A: not the sorted order the store names symbols in, and B has no
+    # stored bar, so a load's codes are neither the columns nor the positions asked for
+    bars = make_bars(["A", "C"], 20, seed=1)
+    s = SessionData(RecordingStore(bars))
+    s.set_time(T0 + 10 * MINUTE)
+    s.add_symbols(["C", "B", "A"])
+    window = s.window("1m", **ask)
+    assert window.symbols == ("C", "B", "A")
+    for name in ("A", "B", "C"):
+        np.testing.assert_array_equal(
+            window.close[window.code == s.index(name)[0]],
+            s.history(name, "1m", ask.get("bars")).close,
+        )
+    assert len(window) == (20 if "sessions" in ask else 8)
