@@ -247,3 +247,17 @@ def test_each_later_day_reads_only_the_session_before_it(bar_book):
     # the first day reads its 3 sessions and today's; the next ones today's and one more
     assert asked == [4, 2, 2]
     assert profile.at(60)[0] == np.mean([100.0 + k for k in (2, 3, 4)])
+
+
+def test_a_symbols_profile_does_not_depend_on_its_column_or_on_symbols_without_bars(bar_book):
+    # the store names symbols sorted; a session's columns follow the order symbols
+    # came in, and a new listing has no stored bar at all
+    store_rows(bar_book, ROWS)
+    day = dt.date.fromisoformat(TODAY)
+    alone = {s: profile_of(bar_book, [s], day, 2) for s in UNIVERSE}
+    mixed = ["NEW", *reversed(UNIVERSE)]
+    together = profile_of(bar_book, mixed, day, 2)
+    for k, symbol in enumerate(mixed[1:], start=1):
+        np.testing.assert_array_equal(together.average[k], alone[symbol].average[0])
+        assert together.complete[k] == alone[symbol].complete[0]
+    assert not together.complete[0] and not together.average[0].any()
