@@ -114,15 +114,19 @@ class ProfileMemo:
         """Count the bars of the ``unseen`` sessions, read with the ``sessions`` to now."""
         calendar = data.calendar
         bars = data.bars("1m", sessions=sessions)
-        cols = bars.code.astype(np.intp)
+        n = len(data.symbols)
+        # bars come in time order, so each session's are one block of rows
         dates = data.session_dates(bars.ts)
-        seconds = bars.ts.astype("datetime64[s]").astype(np.int64)
-        streamed = calendar.streamed(bars.ts)
         for d in unseen:
             opens, closes = calendar.open_close_seconds(d)
-            inside = dates == np.datetime64(d, "D")
-            rows = inside & streamed
-            slot = np.maximum((seconds[rows] - opens) // 60 + 1, 0)
+            lo, hi = np.searchsorted(dates, [np.datetime64(d, "D"), np.datetime64(d, "D") + 1])
+            ts, cols = bars.ts[lo:hi], bars.code[lo:hi]
+            rows = calendar.streamed(ts)
+            seconds = ts[rows].astype("datetime64[s]").astype(np.int64)
             self._days[d] = _Day(
-                cols[rows], slot, bars.volume[rows], np.unique(cols[inside]), closes - opens
+                cols[rows].astype(np.intp),
+                np.maximum((seconds - opens) // 60 + 1, 0),
+                bars.volume[lo:hi][rows],
+                np.flatnonzero(np.bincount(cols, minlength=n)),
+                closes - opens,
             )
