@@ -22,7 +22,6 @@ returns are therefore read-only.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -39,12 +38,12 @@ from scanner_core.indicators import (
     kernel_for,
     session_ids,
 )
+from scanner_core.lookback import Lookback
 from scanner_core.requirements import (
     REGULAR_MINUTES,
     Need,
     RequirementAnalyzer,
     default_sessions,
-    history_start,
 )
 from scanner_core.sources import BarSource
 
@@ -55,11 +54,6 @@ if TYPE_CHECKING:
 #: Cells (symbols x times) per warm-up matrix: bounds its memory (x5 fields x 8 bytes)
 #: while keeping the chunks few, since each chunk steps the kernels once per time.
 WARM_CELLS = 2**21
-#: How a short warm-up window is extended for symbols with missing bars.
-EXTEND_FACTOR = 4
-EXTEND_ROUNDS = 3
-#: Share of the tracked symbols from which a warm-up reads them all (see _reads_for).
-WIDE_READ_SHARE = 0.9
 _FIELD = {f: i for i, f in enumerate(FIELDS)}
 _NAT = np.datetime64("NaT", "ns")
 
@@ -181,12 +175,11 @@ class SessionData:
         #: together before anything reads or advances them, so registering several
         #: indicators in a row reads the store's history once, not once each.
         self._cold: list[Kernel] = []
-        #: The clock tick whose loads hold their whole partitions decoded (None: none held).
-        self._held_at: np.datetime64 | None = None
         #: Per scanner name, the indicators it declared: all a view for it may read.
         self.declared: dict[str, frozenset[IndicatorConfig]] = {}
         #: The session's one clock, shared with the loop and the calendar that move it.
         self.clock = clock if clock is not None else SessionClock()
+        self._lookback = Lookback(self.store, self.calendar, self.tz, self.requirements, self.clock)
         #: The latest session end ``advance`` was given: bars starting before it close by it.
         self._session_end: np.datetime64 | None = None
         self._days = _LocalDays(self.tz)
@@ -409,15 +402,7 @@ class SessionData:
     def set_time(self, when: object) -> None:
         """Move the clock forward (e.g. to pre-market); naive times are UTC."""
         self.clock.advance(when)
-        self._drop_held()
-
-    def _drop_held(self) -> None:
-        """Drop the partitions held for the warm-ups of an earlier clock tick (whoever
-        moved the clock): they are not read again."""
-        if self._held_at is not None and self._held_at != self._now:
-            self._held_at = None
-            if self.store is not None:
-                self.store.release()
+        self._lookback.release()
 
     def _close_time(self, interval: str, ts: np.datetime64) -> np.datetime64:
         minutes = INTERVAL_MINUTES[interval]
@@ -472,7 +457,7 @@ class SessionData:
         (the 15:30 bucket of an hourly grid closes at 16:00).
         """
         self._warm_cold()
-        self._drop_held()
+        self._lookback.release()
         ts = np.datetime64(ts, "ns")
         frame = self._frame(interval)
         if INTERVAL_MINUTES[interval]:
@@ -601,7 +586,7 @@ class SessionData:
         if bars is None or len(rows) < bars:
             end = ts[0] if len(ts) else self._horizon(interval)
             reach = self.requirements.needs().get(interval, Need()) if bars is None else Need(bars)
-            older = self._load(interval, [symbol], reach, end)
+            older = self._lookback.load(interval, [symbol], reach, end)
             ts = np.concatenate([older.ts, ts])
             recent = [
                 np.concatenate([getattr(older, f), r]) for f, r in zip(FIELDS, recent, strict=True)
@@ -642,7 +627,9 @@ class SessionData:
             horizon = self._horizon(interval)
             ends = np.where(np.isnat(first[short]), horizon, first[short])
             need = Need(bars or 0, sessions or 0)
-            older = self._load(interval, [self._symbols[c] for c in short], need, ends.max())
+            older = self._lookback.load(
+                interval, [self._symbols[c] for c in short], need, ends.max()
+            )
             # the load names the symbols it found, sorted: its codes are not columns
             mine = self.index(older.symbols)[older.code]
             until = np.full(n, _NAT)
@@ -682,117 +669,6 @@ class SessionData:
 
     # -- warm-up -------------------------------------------------------------------------
 
-    def _load(
-        self, interval: str, symbols: Sequence[str], need: Need, end: np.datetime64 | None
-    ) -> Bars:
-        """Bars before ``end`` reaching back as far as ``need`` asks on the calendar, each
-        symbol-day from its finest stored bars (a bucket still open at ``end`` is not a
-        closed bar yet, so it is left out)."""
-        if self.store is None or end is None or self._now is None:
-            return empty_bars(interval, tuple(symbols))
-        # the warm-ups and reads of one clock tick read the same days of history: each
-        # stored day is decoded once for all of them (released when the clock moves)
-        self._drop_held()
-        self.store.hold()
-        self._held_at = self._now
-        start = history_start(pd.Timestamp(self._now), interval, need, self.calendar, self.tz)
-        until = None if interval == "1d" else self._now
-        return self.store.load(interval, list(symbols), start, end, rows_until=until)
-
-    def _history(
-        self, interval: str, symbols: Sequence[str], end: np.datetime64 | None
-    ) -> list[tuple[Bars, frozenset[str]]]:
-        """Warm-up history as (bars, symbols taken from them) pieces.
-
-        The calendar window assumes a bar every interval; a symbol with missing bars
-        that comes up short is loaded again over a window EXTEND_FACTOR times longer,
-        up to EXTEND_ROUNDS times, while that still finds it more bars or it has none yet
-        (a symbol that stopped trading for a while has older bars, as a symbol streamed
-        through its gap does).
-        """
-        goal = need = self.requirements.needs().get(interval, Need())
-        today, earlier = self._earlier_sessions(goal.sessions)
-        pieces = []
-        wanted, before = list(symbols), dict.fromkeys(symbols, 0)
-        for round_ in range(EXTEND_ROUNDS + 1):
-            bars = self._load(interval, self._reads_for(wanted), need, end)
-            counts, sessions = self._coverage(bars, interval, today if earlier else None)
-            # a symbol with no bar in the window may have older ones (a streamed symbol
-            # keeps those across its gap), so it is looked for further back too
-            short = [
-                s
-                for s in wanted
-                if (counts.get(s, 0) < goal.bars or sessions.get(s, 0) < earlier)
-                and (counts.get(s, 0) > before[s] or not counts.get(s, 0))
-            ]
-            if round_ == EXTEND_ROUNDS or (short and not self._older(interval, need)):
-                short = []
-            pieces.append((bars, frozenset(wanted).difference(short)))
-            if not short:
-                return pieces
-            wanted, before = short, {s: counts.get(s, 0) for s in short}
-            # widen by sessions too: a small bar count already spans two sessions
-            need = Need(need.bars * EXTEND_FACTOR, max(need.sessions, 2) * EXTEND_FACTOR)
-        return pieces
-
-    def _reads_for(self, wanted: list[str]) -> Sequence[str]:
-        """The symbols to read for ``wanted``: every tracked one when it wants most of them.
-
-        Rows of the few others cost less than re-coding every row read to drop them; the
-        warm-up takes only the rows of the symbols it owns.
-        """
-        tracked = self._symbols
-        if len(wanted) >= WIDE_READ_SHARE * len(tracked):
-            return tracked
-        return wanted
-
-    def _older(self, interval: str, need: Need) -> bool:
-        """Whether the store may hold bars from before the window ``need`` loads: when it
-        cannot, a longer window would find no more."""
-        if self.store is None or self._now is None:
-            return False
-        start = history_start(pd.Timestamp(self._now), interval, need, self.calendar, self.tz)
-        return self.store.holds_before(interval, start)
-
-    def _earlier_sessions(self, sessions: int) -> tuple[int, int]:
-        """Today's session id, and how many of the ``sessions`` a window reaches back over
-        come before today (today is one of them when it is a trading day).
-
-        A symbol is short of sessions when it lacks bars on one of those earlier ones:
-        today's has none yet at its open, and that is no reason to look further back.
-        """
-        if self._now is None or not sessions:
-            return 0, sessions
-        today = int(session_ids(np.array([self._now]), "1m", self.tz)[0])
-        date = np.datetime64(today, "D").astype(dt.date)
-        return today, sessions - 1 if self.calendar.sessions(date, date) else sessions
-
-    def _coverage(
-        self, bars: Bars, interval: str, before: int | None
-    ) -> tuple[dict[str, int], dict[str, int]]:
-        """Per symbol: its bar count, and (given a session id) how many sessions before
-        that one its bars span."""
-        width = len(bars.symbols)
-        counts = dict(
-            zip(bars.symbols, np.bincount(bars.code, minlength=width).tolist(), strict=True)
-        )
-        if before is None or not len(bars):
-            return counts, {}
-        days = session_ids(bars.ts, interval, self.tz)
-        if np.all(days[1:] >= days[:-1]):
-            # rows in time order hold each day as one block: a symbol's sessions are the
-            # blocks it has a row in, counted without sorting what may be millions of rows
-            spans = np.zeros(width, np.int64)
-            head = days[: int(np.searchsorted(days, before, "left"))]
-            edges = np.r_[0, np.flatnonzero(head[1:] != head[:-1]) + 1, len(head)]
-            for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
-                spans += np.bincount(bars.code[lo:hi], minlength=width) > 0
-        else:
-            earlier = days < before
-            pairs = np.unique(days[earlier] * width + bars.code[earlier])
-            spans = np.bincount(pairs % width, minlength=width)
-        return counts, dict(zip(bars.symbols, spans.tolist(), strict=True))
-
     def load_pending(self) -> None:
         """Warm up the universe tracked so far; a first read does it too.
 
@@ -821,7 +697,7 @@ class SessionData:
             self._frame(interval)
             mine = [self._kernels[c] for c in configs if c.interval == interval]
             names = [self._symbols[c] for c in cols]
-            pieces = self._history(interval, names, self._horizon(interval))
+            pieces = self._lookback.pieces(interval, names, self._horizon(interval), self._symbols)
             # pieces are sorted by ts: their distinct times are where ts changes
             stamps = [
                 bars.ts[np.r_[True, bars.ts[1:] != bars.ts[:-1]][: len(bars)]] for bars, _ in pieces
