@@ -630,19 +630,23 @@ class SessionData:
             older = self._lookback.load(
                 interval, [self._symbols[c] for c in short], need, ends.max()
             )
-            # the load names the symbols it found, sorted: its codes are not columns
-            mine = self.index(older.symbols)[older.code]
-            until = np.full(n, _NAT)
-            until[short] = ends
-            keep = older.ts < until[mine]
+            # the load names the symbols it found, sorted: its codes are columns only
+            # when those are the session's columns, all of them in that order
+            same = older.symbols == self.symbols
+            mine = older.code if same else self.index(older.symbols)[older.code]
             columns = [older.ts, *(getattr(older, f) for f in FIELDS)]
-            if not keep.all():
+            if (ends < ends.max()).any():
+                # the load ends where the latest column's frame bars begin: drop what
+                # the others' frame rows hold already
+                until = np.full(n, _NAT)
+                until[short] = ends
+                keep = older.ts < until[mine]
                 mine, columns = mine[keep], [c[keep] for c in columns]
             parts.insert(0, (mine, columns[0], columns[1:]))
         # days of stored bars before a frame still empty: no copy of them to join nothing
         parts = [p for p in parts if len(p[0])] or parts[:1]
         if len(parts) == 1:
-            col, ts, values = parts[0][0].astype(np.intp, copy=False), parts[0][1], parts[0][2]
+            col, ts, values = parts[0]
         else:
             col = np.concatenate([p[0] for p in parts]).astype(np.intp)
             ts = np.concatenate([p[1] for p in parts])
@@ -650,7 +654,7 @@ class SessionData:
         if bars is None and in_time_order(ts, col):
             # already as returned (the store's rows and the frame's follow the clock and,
             # within a time, the columns): no sort of what may be days of bars
-            return Bars(interval, self.symbols, col.astype(np.int32), ts, *values)
+            return Bars(interval, self.symbols, col.astype(np.int32, copy=False), ts, *values)
         order = np.lexsort((ts, col))
         col, ts, values = col[order], ts[order], [v[order] for v in values]
         if bars is not None and len(col):

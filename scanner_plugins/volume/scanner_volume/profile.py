@@ -58,7 +58,8 @@ class _Day:
     """One past session's bars as a profile counts them."""
 
     #: Column, minute slot after the open (0: at or before it) and volume of each streamed
-    #: bar, in the view's (time, column) order.
+    #: bar, in the view's (time, column) order; 32-bit columns and slots, as every past
+    #: session is kept.
     cols: np.ndarray
     slots: np.ndarray
     volume: np.ndarray
@@ -102,7 +103,9 @@ class ProfileMemo:
         volume = np.concatenate([d.volume for d in held])
         counted = slot < slots
         added = np.bincount(
-            cols[counted] * slots + slot[counted], weights=volume[counted], minlength=n * slots
+            cols[counted].astype(np.intp) * slots + slot[counted],
+            weights=volume[counted],
+            minlength=n * slots,
         )
         average = added.reshape(n, slots).cumsum(axis=1) / days
         present = np.zeros((n, days), bool)
@@ -115,17 +118,22 @@ class ProfileMemo:
         calendar = data.calendar
         bars = data.bars("1m", sessions=sessions)
         n = len(data.symbols)
-        # bars come in time order, so each session's are one block of rows
-        dates = data.session_dates(bars.ts)
+        # bars come in time order, so each session's are one block of rows: its bounds
+        # are found among the distinct bar times (a cross-section shares one), not by
+        # dating every row of what may be days of all symbols' bars
+        starts = np.flatnonzero(np.r_[True, bars.ts[1:] != bars.ts[:-1]])[: len(bars)]
+        dates = data.session_dates(bars.ts[starts])
+        edges = np.r_[starts, len(bars)]
         for d in unseen:
             opens, closes = calendar.open_close_seconds(d)
-            lo, hi = np.searchsorted(dates, [np.datetime64(d, "D"), np.datetime64(d, "D") + 1])
+            day = np.datetime64(d, "D")
+            lo, hi = edges[np.searchsorted(dates, [day, day + 1])]
             ts, cols = bars.ts[lo:hi], bars.code[lo:hi]
             rows = calendar.streamed(ts)
             seconds = ts[rows].astype("datetime64[s]").astype(np.int64)
             self._days[d] = _Day(
-                cols[rows].astype(np.intp),
-                np.maximum((seconds - opens) // 60 + 1, 0),
+                cols[rows],
+                np.maximum((seconds - opens) // 60 + 1, 0).astype(np.int32),
                 bars.volume[lo:hi][rows],
                 np.flatnonzero(np.bincount(cols, minlength=n)),
                 closes - opens,
