@@ -299,7 +299,9 @@ class SessionData:
             if interval not in INTERVAL_MINUTES:
                 raise ValueError(f"unknown interval {interval!r}")
             minutes = INTERVAL_MINUTES[interval]
-            rows = self._capacity or (REGULAR_MINUTES // minutes + 1 if minutes else 256)
+            # a regular day of intraday bars; daily bars a few days at first (grown as
+            # days pass: a backtest's first day holds one, and 256 were 80 MB at 8,000)
+            rows = self._capacity or (REGULAR_MINUTES // minutes + 1 if minutes else 16)
             frame = self._frames[interval] = _Frame(interval, rows, self._width)
             self._since[interval] = np.zeros(self._width, np.int64)
             self._last_row[interval] = np.full(self._width, -1, np.int64)
