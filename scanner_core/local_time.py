@@ -41,3 +41,18 @@ def _converted(ns: np.ndarray, tz: str) -> np.ndarray:
 
     index = pd.DatetimeIndex(ns.view("datetime64[ns]"))
     return index.tz_localize("UTC").tz_convert(tz).tz_localize(None).values
+
+
+def day_bounds(day: int, tz: str) -> tuple[np.datetime64, np.datetime64]:
+    """The UTC instants (datetime64[ns]) where local date ``day`` (days since the epoch)
+    begins and the next one does: ``local_days`` gives ``day`` exactly to times in between.
+
+    A midnight skipped by a transition begins the day at the first wall time after it;
+    one repeated begins it at the first of the two.
+    """
+    import pandas as pd
+
+    midnights = pd.DatetimeIndex(np.array([day, day + 1], "datetime64[D]"))
+    local = midnights.tz_localize(tz, ambiguous=np.ones(2, bool), nonexistent="shift_forward")
+    start, end = local.tz_convert("UTC").tz_localize(None).values.astype("datetime64[ns]")
+    return start, end

@@ -73,6 +73,19 @@ class Lookback:
         """Bars before ``end`` reaching back as far as ``need`` asks on the calendar, each
         symbol-day from its finest stored bars (a bucket still open at ``end`` is not a
         closed bar yet, so it is left out)."""
+        if self._now is None:
+            return empty_bars(interval, tuple(symbols))
+        start = history_start(pd.Timestamp(self._now), interval, need, self.calendar, self.tz)
+        return self.between(interval, symbols, start, end)
+
+    def between(
+        self,
+        interval: str,
+        symbols: Sequence[str],
+        start: np.datetime64,
+        end: np.datetime64 | None,
+    ) -> Bars:
+        """Bars starting in [start, end), as ``load`` reads them (no bar open at ``end``)."""
         if self.store is None or end is None or self._now is None:
             return empty_bars(interval, tuple(symbols))
         # the warm-ups and reads of one clock tick read the same days of history: each
@@ -80,7 +93,6 @@ class Lookback:
         self.release()
         self.store.hold()
         self._held_at = self._now
-        start = history_start(pd.Timestamp(self._now), interval, need, self.calendar, self.tz)
         until = None if interval == "1d" else self._now
         return self.store.load(interval, list(symbols), start, end, rows_until=until)
 

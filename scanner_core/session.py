@@ -22,6 +22,7 @@ returns are therefore read-only.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ from scanner_core.indicators import (
     kernel_for,
     session_ids,
 )
+from scanner_core.local_time import day_bounds
 from scanner_core.lookback import Lookback
 from scanner_core.requirements import (
     REGULAR_MINUTES,
@@ -114,11 +116,7 @@ class _LocalDays:
         """The session id (days since epoch of the exchange-local date) of a UTC instant."""
         if not self._start <= at < self._end:
             self._id = int(session_ids(np.array([at]), "1m", self.tz)[0])
-            midnights = pd.DatetimeIndex(np.array([self._id, self._id + 1], "datetime64[D]"))
-            local = midnights.tz_localize(
-                self.tz, ambiguous=np.ones(2, bool), nonexistent="shift_forward"
-            )
-            self._start, self._end = local.tz_convert("UTC").tz_localize(None).values
+            self._start, self._end = day_bounds(self._id, self.tz)
         return self._id
 
 
@@ -671,6 +669,45 @@ class SessionData:
             col[order].astype(np.int32),
             ts[order],
             *(v[order] for v in values),
+        )
+
+    def day_window(self, interval: str, day: dt.date) -> Bars:
+        """Every tracked symbol's closed bars of one exchange-local date, as ``window(
+        interval, sessions=n)`` holds them for that date when it reaches back to it
+        (intraday intervals; none of a date after the clock's).
+
+        A date that ends before the frame's first bar is read from the store alone, so a
+        day of stored bars is not first copied into a window of several days.
+        """
+        if not INTERVAL_MINUTES.get(interval):
+            raise ValueError(f"day_window() takes an intraday interval, not {interval!r}")
+        self._load_pending()
+        frame = self._frame(interval)
+        horizon = self._horizon(interval)
+        if horizon is None:
+            return empty_bars(interval, self.symbols)
+        key = int(np.datetime64(day, "D").astype(np.int64))
+        start, end = day_bounds(key, self.tz)
+        if end <= min(frame.ts[0] if frame.length else horizon, horizon):
+            return self._as_columns(self._lookback.between(interval, self.symbols, start, end))
+        # the date reaches what the frame holds (today's, or a session that began the
+        # evening before): the window's rows of that date
+        today = np.datetime64(self._days.session(self._now - np.timedelta64(1, "ns")), "D")
+        if day > today.astype(dt.date):
+            return empty_bars(interval, self.symbols)
+        reach = max(len(self.calendar.sessions(day, today.astype(dt.date))), 1)
+        whole = self.window(interval, sessions=reach)
+        return whole.take(session_ids(whole.ts, interval, self.tz) == key)
+
+    def _as_columns(self, bars: Bars) -> Bars:
+        """Loaded bars re-coded to the session's columns, sorted by (ts, column)."""
+        if bars.symbols == self.symbols:
+            return bars
+        col = self.index(bars.symbols)[bars.code]
+        order = np.lexsort((col, bars.ts))
+        fields = (getattr(bars, f)[order] for f in FIELDS)
+        return Bars(
+            bars.interval, self.symbols, col[order].astype(np.int32), bars.ts[order], *fields
         )
 
     # -- warm-up -------------------------------------------------------------------------

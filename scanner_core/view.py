@@ -137,6 +137,15 @@ class SessionView:
         """
         return self._data.window(interval, lookback, sessions)
 
+    def day_bars(self, interval: str, day: date) -> Bars:
+        """Closed bars of every symbol on one trading date, as ``bars(interval, sessions=n)``
+        holds them for that date (intraday intervals).
+
+        An earlier date's bars come from the store alone, without reading every day
+        between it and now: what a scanner that builds statistics day by day reads.
+        """
+        return self._data.day_window(interval, day)
+
     def history(self, symbol: str, interval: str, bars: int) -> Bars:
         """One symbol's last ``bars`` closed bars, oldest first."""
         return self._data.history(symbol, interval, bars)

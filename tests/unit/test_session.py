@@ -478,3 +478,40 @@ def test_a_window_puts_stored_bars_in_their_symbols_columns_whatever_the_column_
             s.history(name, "1m", ask.get("bars")).close,
         )
     assert len(window) == (20 if "sessions" in ask else 8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 1000),
+    gap=st.sampled_from([0.0, 0.3]),
+    order=st.permutations(["A", "B", "C"]),
+    minutes=st.integers(0, 40),
+    interval=st.sampled_from(["1m", "5m"]),
+)
+def test_a_day_window_is_the_windows_rows_of_that_date(seed, gap, order, minutes, interval):
+    # three stored sessions (C none on the middle one), the clock some minutes into the
+    # third, the session's columns in any order
+    days = [T0 + np.timedelta64(d, "D") for d in (-1, 0, 1)]
+    parts = [make_bars(["A", "B", "C"], 40, seed=seed, gap=gap, start=days[0])]
+    parts.append(make_bars(["A", "B"], 40, seed=seed + 1, gap=gap, start=days[1]))
+    parts.append(make_bars(["A", "B", "C"], 40, seed=seed + 2, gap=gap, start=days[2]))
+    store = RecordingStore(parts[0])
+    for part in parts[1:]:
+        store.write(part)
+    s = SessionData(store)
+    s.set_time(days[2])
+    s.add_symbols(order)
+    replay_until(s, parts[2], days[2] + minutes * MINUTE)
+    whole = s.window(interval, sessions=3)
+    dates = session_ids(whole.ts, interval)
+    for k, start in enumerate(days):
+        day = start.astype("datetime64[D]")
+        one = s.day_window(interval, day.astype(object))
+        expected = whole.take(dates == day.astype(np.int64))
+        assert one.symbols == s.symbols
+        for f in ("code", "ts", *FIELDS):
+            np.testing.assert_array_equal(getattr(one, f), getattr(expected, f), err_msg=f"{f} {k}")
+    later = (days[2] + np.timedelta64(1, "D")).astype("datetime64[D]").astype(object)
+    assert len(s.day_window(interval, later)) == 0
+    with pytest.raises(ValueError, match="intraday"):
+        s.day_window("1d", later)

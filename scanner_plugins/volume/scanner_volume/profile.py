@@ -10,9 +10,9 @@ over the N sessions before the current one, built in one pass from the session's
 closed bars of those days: every bar adds its volume at slot ``minutes from the open +
 1`` of an (S x slots) table (one bincount), and a cumulative sum along minutes turns it
 into the curve summed over days. A symbol needs bars in every one of the N sessions;
-others are marked incomplete. The first profile reads the N sessions
-(``bars("1m", sessions=N + 1)``); a ProfileMemo keeps each session's counted bars
-(column, slot, volume) so that the next day's reads only the session before it.
+others are marked incomplete. The first profile reads each of the N sessions
+(``day_bars("1m", day)``); a ProfileMemo keeps each session's counted bars (column,
+slot, volume) so that the next day's reads only the session before it.
 """
 
 from __future__ import annotations
@@ -93,9 +93,7 @@ class ProfileMemo:
         self._days = {d: v for d, v in self._days.items() if d in previous}
         unseen = [d for d in previous if d not in self._days]
         if unseen:
-            # every session from the first one not seen to today's (which has no closed
-            # bar before its open, and is left out below)
-            self._read(data, unseen, days + 1 - previous.index(unseen[0]))
+            self._read(data, unseen)
         held = [self._days[d] for d in previous]
         slots = max(SLOTS, max(d.span for d in held) // 60 + 1)
         cols = np.concatenate([d.cols for d in held])
@@ -113,28 +111,19 @@ class ProfileMemo:
             present[d.present, k] = True
         return VolumeProfile(symbols, average, present.all(axis=1))
 
-    def _read(self, data: SessionView, unseen: list[dt.date], sessions: int) -> None:
-        """Count the bars of the ``unseen`` sessions, read with the ``sessions`` to now."""
+    def _read(self, data: SessionView, unseen: list[dt.date]) -> None:
+        """Count the bars of the ``unseen`` sessions, each read on its own."""
         calendar = data.calendar
-        bars = data.bars("1m", sessions=sessions)
         n = len(data.symbols)
-        # bars come in time order, so each session's are one block of rows: its bounds
-        # are found among the distinct bar times (a cross-section shares one), not by
-        # dating every row of what may be days of all symbols' bars
-        starts = np.flatnonzero(np.r_[True, bars.ts[1:] != bars.ts[:-1]])[: len(bars)]
-        dates = data.session_dates(bars.ts[starts])
-        edges = np.r_[starts, len(bars)]
         for d in unseen:
+            bars = data.day_bars("1m", d)
             opens, closes = calendar.open_close_seconds(d)
-            day = np.datetime64(d, "D")
-            lo, hi = edges[np.searchsorted(dates, [day, day + 1])]
-            ts, cols = bars.ts[lo:hi], bars.code[lo:hi]
-            rows = calendar.streamed(ts)
-            seconds = ts[rows].astype("datetime64[s]").astype(np.int64)
+            rows = calendar.streamed(bars.ts)
+            seconds = bars.ts[rows].astype("datetime64[s]").astype(np.int64)
             self._days[d] = _Day(
-                cols[rows],
+                bars.code[rows],
                 np.maximum((seconds - opens) // 60 + 1, 0).astype(np.int32),
-                bars.volume[lo:hi][rows],
-                np.flatnonzero(np.bincount(cols, minlength=n)),
+                bars.volume[rows],
+                np.flatnonzero(np.bincount(bars.code, minlength=n)),
                 closes - opens,
             )

@@ -223,15 +223,20 @@ def test_a_profile_kept_from_day_to_day_is_the_one_built_afresh(
 
 
 class CountingView(SessionView):
-    """A real session view that records how many sessions each bar read asked for."""
+    """A real session view that records the reads a scanner makes: a date read on its
+    own, or how many sessions a window asked for."""
 
-    def __init__(self, data: SessionData, asked: list[int | None]) -> None:
+    def __init__(self, data: SessionData, asked: list) -> None:
         super().__init__(data)
         self._asked = asked
 
     def bars(self, interval, lookback=None, *, sessions=None):
         self._asked.append(sessions)
         return super().bars(interval, lookback, sessions=sessions)
+
+    def day_bars(self, interval, day):
+        self._asked.append(day)
+        return super().day_bars(interval, day)
 
 
 def test_each_later_day_reads_only_the_session_before_it(bar_book):
@@ -244,8 +249,8 @@ def test_each_later_day_reads_only_the_session_before_it(bar_book):
         data.set_time(utc(f"{day} 09:30"))
         profile = memo.profile(CountingView(data, asked), day, 3)
         assert profile.complete.all()
-    # the first day reads its 3 sessions and today's; the next ones today's and one more
-    assert asked == [4, 2, 2]
+    # the first day reads its 3 sessions, each on its own; the next ones the one before
+    assert asked == [*SESSIONS[:3], SESSIONS[3], SESSIONS[4]]
     assert profile.at(60)[0] == np.mean([100.0 + k for k in (2, 3, 4)])
 
 
