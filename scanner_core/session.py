@@ -158,6 +158,8 @@ class SessionData:
         self._width = symbol_capacity
         self._symbols: list[str] = []
         self._column: dict[str, int] = {}
+        #: The last ``_columns_of``: (symbols, how many columns there were, their columns).
+        self._indexed: tuple[tuple[str, ...], int, np.ndarray] | None = None
         self._in_session = np.zeros(symbol_capacity, bool)
         self._live = np.zeros(symbol_capacity, bool)
         #: Columns tracked but not loaded yet, in the order they were tracked.
@@ -207,6 +209,16 @@ class SessionData:
         """Column of each symbol (-1 for one not tracked)."""
         names = [symbols] if isinstance(symbols, str) else list(symbols)
         return np.array([self._column.get(s, -1) for s in names], dtype=np.intp)
+
+    def _columns_of(self, symbols: tuple[str, ...]) -> np.ndarray:
+        """``index(symbols)`` of a loaded Bars' symbols, kept for the next load naming the
+        same ones while no column is added (each replayed chunk names every symbol)."""
+        kept = self._indexed
+        if kept is not None and kept[1] == len(self._symbols) and kept[0] == symbols:
+            return kept[2]
+        columns = _read_only(self.index(symbols))
+        self._indexed = (symbols, len(self._symbols), columns)
+        return columns
 
     @property
     def streamed_symbols(self) -> list[str]:
@@ -494,7 +506,7 @@ class SessionData:
 
     def replay(self, bars: Bars, *, session_end: np.datetime64 | None = None) -> int:
         """Advance through Bars (sorted by ts) one cross-section at a time; the count."""
-        column = self.index(bars.symbols)
+        column = self._columns_of(bars.symbols)
         bounds = np.flatnonzero(bars.ts[1:] != bars.ts[:-1]) + 1
         starts = np.r_[0, bounds] if len(bars) else np.empty(0, np.intp)
         ends = np.r_[bounds, len(bars)] if len(bars) else starts
@@ -633,7 +645,7 @@ class SessionData:
             # the load names the symbols it found, sorted: its codes are columns only
             # when those are the session's columns, all of them in that order
             same = older.symbols == self.symbols
-            mine = older.code if same else self.index(older.symbols)[older.code]
+            mine = older.code if same else self._columns_of(older.symbols)[older.code]
             columns = [older.ts, *(getattr(older, f) for f in FIELDS)]
             if (ends < ends.max()).any():
                 # the load ends where the latest column's frame bars begin: drop what
@@ -703,7 +715,7 @@ class SessionData:
         """Loaded bars re-coded to the session's columns, sorted by (ts, column)."""
         if bars.symbols == self.symbols:
             return bars
-        col = self.index(bars.symbols)[bars.code]
+        col = self._columns_of(bars.symbols)[bars.code]
         order = np.lexsort((col, bars.ts))
         fields = (getattr(bars, f)[order] for f in FIELDS)
         return Bars(

@@ -273,10 +273,13 @@ class BarSource:
         parts = [stored] if len(stored) else []
         intraday = [i for i in INTRADAY if i in self.stored_intervals()]
         if intraday and symbols is not None:
-            have = _pairs(stored, stored.ts.astype("datetime64[D]").astype(np.int64))
+            dates = stored.ts.astype("datetime64[D]")
             for day in self._range_sessions(start, end):
-                key = int(np.datetime64(day, "D").astype(np.int64))
-                missing = [s for s in symbols if (key, s) not in have]
+                # the symbols with a stored bar that day, from their codes: no set of
+                # every (day, symbol) pair of what may be years of daily bars
+                codes = np.unique(stored.code[dates == np.datetime64(day, "D")])
+                have = {stored.symbols[c] for c in codes.tolist()}
+                missing = [s for s in symbols if s not in have]
                 # a day no partition lists the symbol on needs no read
                 holders = self._holders(day, intraday)
                 missing = [s for s in missing if s in holders]

@@ -241,7 +241,7 @@ def _symbols(file: pq.ParquetFile) -> tuple[str, ...]:
     listed = (file.schema_arrow.metadata or {}).get(SYMBOLS_KEY)
     if listed is not None:
         symbols = json.loads(listed)
-        if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
+        if not isinstance(symbols, list) or not set(map(type, symbols)) <= {str}:
             raise Damaged("cannot be read: the footer's symbol list is not a list of names")
         names = np.asarray(symbols, str)
         if np.any(names[1:] <= names[:-1]):
