@@ -25,9 +25,10 @@ PIPE_BYTES = 1 << 20
 
 
 def shared_objects(context: ScanContext) -> tuple[Any, ...]:
-    """Objects that are alike in the parent and in a child forked now, to send by reference."""
-    data = context.session_data
-    return () if data is None else (data.symbols,)
+    """Objects that are alike in the parent and in a child forked now, to send by reference
+    (none for a context whose session data is not a session's, as some tests build)."""
+    symbols = getattr(context.session_data, "symbols", None)
+    return (symbols,) if isinstance(symbols, tuple) else ()
 
 
 class _Pickler(pickle.Pickler):
