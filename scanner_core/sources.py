@@ -273,12 +273,15 @@ class BarSource:
         parts = [stored] if len(stored) else []
         intraday = [i for i in INTRADAY if i in self.stored_intervals()]
         if intraday and symbols is not None:
-            dates = stored.ts.astype("datetime64[D]")
+            # each (day, symbol) with a stored bar as one sorted key: a day's symbols are a
+            # slice of them, with no Python pair per stored bar of what may be years
+            width = max(len(stored.symbols), 1)
+            days = stored.ts.astype("datetime64[D]").astype(np.int64)
+            keys = np.unique(days * width + stored.code)
             for day in self._range_sessions(start, end):
-                # the symbols with a stored bar that day, from their codes: no set of
-                # every (day, symbol) pair of what may be years of daily bars
-                codes = np.unique(stored.code[dates == np.datetime64(day, "D")])
-                have = {stored.symbols[c] for c in codes.tolist()}
+                key = int(np.datetime64(day, "D").astype(np.int64))
+                lo, hi = np.searchsorted(keys, [key * width, (key + 1) * width])
+                have = {stored.symbols[c] for c in (keys[lo:hi] % width).tolist()}
                 missing = [s for s in symbols if s not in have]
                 # a day no partition lists the symbol on needs no read
                 holders = self._holders(day, intraday)

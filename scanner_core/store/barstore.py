@@ -205,8 +205,7 @@ class BarStore:
         """``load``'s rows one partition at a time (a day's, or a year's for daily bars),
         in ts order, each coded to the symbols ``load`` would return; empty ones left out.
 
-        For work done day by day (buckets never cross a day): no copy of every day's
-        rows into one result first.
+        For work done day by day: no copy of every day's rows into one result first.
         """
         parts, out_symbols = self._read_range(interval, symbols, start, end)
         coded = (restrict(p, out_symbols) for p in parts)
